@@ -1,0 +1,58 @@
+# shelfnet: the two commands of the README quick start are `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Real protocol peers the test suite talks to (Debian package names).
+TEST_PEERS := yaz yaz-illclient idzebra-2.0 idzebra-2.0-examples
+RUN_PEERS := yaz
+
+.PHONY: run test check lint typecheck unit interop bench peers run-peers clean
+
+run: run-peers $(BIN)/.installed
+	$(BIN)/shelfnet demo
+
+test: peers $(BIN)/.installed lint typecheck
+	$(BIN)/python -m pytest -q
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: $(BIN)/.installed
+	$(BIN)/mypy
+
+unit: $(BIN)/.installed
+	$(BIN)/python -m pytest -q tests/unit
+
+interop: peers $(BIN)/.installed
+	$(BIN)/python -m pytest -q tests/interop
+
+bench: peers $(BIN)/.installed
+	$(BIN)/python benchmarks/z3950_fetch.py --write docs/benchmarks.md
+
+$(BIN)/.installed: pyproject.toml
+	@$(PYTHON) -m venv --help >/dev/null 2>&1 || ( $(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q python3-venv )
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+# Install missing Debian packages, running apt-get update first (no-op when all are present).
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		$(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; \
+	fi
+endef
+
+peers:
+	$(call apt_install,$(TEST_PEERS))
+
+run-peers:
+	$(call apt_install,$(RUN_PEERS))
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build src/*.egg-info

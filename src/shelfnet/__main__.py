@@ -1,0 +1,3 @@
+from shelfnet.cli import main
+
+main()
