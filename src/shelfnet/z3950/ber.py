@@ -92,7 +92,9 @@ def tlv_end(buf: bytes | bytearray, start: int = 0, max_length: int | None = Non
             continue
         pos = content + length
         if max_length is not None and pos - start > max_length:
-            raise DecodeError(f"APDU declares {pos - start} bytes, more than the {max_length} allowed")
+            raise DecodeError(
+                f"APDU declares {pos - start} bytes, more than the {max_length} allowed"
+            )
         if pos > len(buf):
             return None
         if depth == 0:

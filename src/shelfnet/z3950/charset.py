@@ -34,8 +34,10 @@ def _proposed(name: str) -> list[tuple[str, Any]]:
     forms: list[tuple[str, Any]] = []
     if name.lower() in ISO10646_ENCODINGS:
         forms.append(("iso10646", {"encodingLevel": ISO10646_ENCODINGS[name.lower()]}))
-    by_name = {"direct-reference": oids.PRIVATE_CHARSET_NAME, "encoding": (
-        "octet-aligned", name.encode("ascii"))}
+    by_name = {
+        "direct-reference": oids.PRIVATE_CHARSET_NAME,
+        "encoding": ("octet-aligned", name.encode("ascii")),
+    }
     forms.append(("private", ("externallySpecified", by_name)))
     return forms
 
@@ -51,9 +53,7 @@ def proposal_other_info(charsets: tuple[str, ...], records_too: bool = False) ->
 def response_other_info(charset: str) -> dict[str, Any]:
     """One ``otherInfo`` entry selecting ``charset`` in an Init response."""
     chosen = _proposed(charset)[0]
-    return _external(
-        ("response", {"selectedCharSets": chosen, "recordsInSelectedCharSets": False})
-    )
+    return _external(("response", {"selectedCharSets": chosen, "recordsInSelectedCharSets": False}))
 
 
 def _negotiations(other_info: list[Any]) -> list[Any]:

@@ -12,6 +12,8 @@ TCP stream, applies timeouts and turns the target's answers into results or type
 from __future__ import annotations
 
 import asyncio
+import builtins
+import contextlib
 import itertools
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -28,7 +30,7 @@ from shelfnet.z3950.errors import (
     InitRefused,
     RemoteProtocolError,
     ServerClosed,
-    TimeoutError,
+    TargetTimeout,
     Z3950Error,
 )
 from shelfnet.z3950.events import (
@@ -164,8 +166,8 @@ class Connection:
             self._reader, self._writer = await asyncio.wait_for(
                 asyncio.open_connection(self.host, self.port), self.connect_timeout
             )
-        except asyncio.TimeoutError:
-            raise TimeoutError(
+        except builtins.TimeoutError:
+            raise TargetTimeout(
                 f"{self.host}:{self.port}: no connection within {self.connect_timeout} s"
             ) from None
         except OSError as exc:
@@ -173,19 +175,22 @@ class Connection:
         auth = None
         if self.user is not None or self.password is not None or self.group is not None:
             auth = IdPass(self.user, self.password, self.group)
+        charsets = (self.proposed_charset,) if self.proposed_charset else ()
         request = InitRequest(
+            options=InitRequest.options | ({"negotiation"} if charsets else set()),
             authentication=auth,
             preferred_message_size=self.preferred_message_size,
             exceptional_record_size=max(self.preferred_message_size, 8 * 1024 * 1024),
             implementation_version=__version__,
-            charsets=(self.proposed_charset,) if self.proposed_charset else (),
+            charsets=charsets,
         )
         response = await self._exchange(request, InitResponse)
         if not response.accepted:
             await self._abort()
             reason = str(response.diagnostic) if response.diagnostic else "no reason given"
-            raise InitRefused(f"{self.host}:{self.port} refused the Init: {reason}",
-                              response.diagnostic)
+            raise InitRefused(
+                f"{self.host}:{self.port} refused the Init: {reason}", response.diagnostic
+            )
         if response.charset:
             self._protocol.charset = _python_codec(response.charset)
         self.init_response = response
@@ -199,7 +204,7 @@ class Connection:
             if self._protocol.state not in (State.CLOSED, State.IDLE):
                 self._write(self._protocol.send(Close(CloseReason.FINISHED)))
                 await asyncio.wait_for(self._drain_until_closed(), min(self.timeout, 2.0))
-        except (Z3950Error, OSError, asyncio.TimeoutError):
+        except (Z3950Error, OSError, TimeoutError):
             pass
         finally:
             await self._abort()
@@ -256,7 +261,12 @@ class Connection:
         return result
 
     async def present(
-        self, result_set: str, start: int, count: int, *, syntax: str | None = None,
+        self,
+        result_set: str,
+        start: int,
+        count: int,
+        *,
+        syntax: str | None = None,
         element_set_name: str | None = None,
     ) -> list[Record]:
         """Fetch ``count`` records from position ``start`` (1-based) of a named result set."""
@@ -265,9 +275,9 @@ class Connection:
             start=start,
             count=count,
             element_set_name=element_set_name or self.element_set_name,
-            preferred_record_syntax=oids.syntax_oid(syntax) if syntax else (
-                self.preferred_record_syntax
-            ),
+            preferred_record_syntax=oids.syntax_oid(syntax)
+            if syntax
+            else (self.preferred_record_syntax),
         )
         response = await self._exchange(request, PresentResponse)
         if response.diagnostics:
@@ -340,8 +350,11 @@ class Connection:
             if event.simple is not None and self.password is not None:
                 answer = AccessControlResponse(simple=self.password.encode(self._protocol.charset))
             else:
-                answer = AccessControlResponse(diagnostic=Diagnostic(
-                    102, "shelfnet cannot answer this access-control challenge"))
+                answer = AccessControlResponse(
+                    diagnostic=Diagnostic(
+                        102, "shelfnet cannot answer this access-control challenge"
+                    )
+                )
             self._write(self._protocol.send(answer))
         elif isinstance(event, Close):
             if self._protocol.state is State.PEER_CLOSING:
@@ -364,9 +377,9 @@ class Connection:
                 return event
             try:
                 data = await asyncio.wait_for(self._reader.read(READ_SIZE), self.timeout)
-            except asyncio.TimeoutError:
+            except builtins.TimeoutError:
                 await self._abort()
-                raise TimeoutError(
+                raise TargetTimeout(
                     f"{self.host}:{self.port}: no answer within {self.timeout} s"
                 ) from None
             except OSError as exc:
@@ -388,10 +401,8 @@ class Connection:
         writer, self._writer, self._reader = self._writer, None, None
         if writer is not None:
             writer.close()
-            try:
+            with contextlib.suppress(OSError):
                 await writer.wait_closed()
-            except OSError:
-                pass
 
 
 def _python_codec(name: str) -> str:

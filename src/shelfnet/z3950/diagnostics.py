@@ -169,7 +169,8 @@ BIB1_MESSAGES: dict[int, str] = {
     1061: "Duplicate Detection: Requested regular expression not supported",
     1062: "Duplicate Detection: Cannot do clustering",
     1063: "Duplicate Detection: Retention criterion not supported",
-    1064: "Duplicate Detection: Requested number (or percentage) of entries for retention too large",
+    1064: "Duplicate Detection: Requested number (or percentage) of entries for retention"
+    " too large",
     1065: "Duplicate Detection: Requested sort criterion not supported",
     1066: "CompSpec: Unknown schema, or schema not supported",
     1067: "Encapsulation: Encapsulated sequence of PDUs not supported",
@@ -200,7 +201,9 @@ class Diagnostic:
         return f"diagnostic {self.code} of set {self.diagnostic_set}"
 
     def __str__(self) -> str:
-        text = f"Bib-1 {self.code}: {self.message}" if self.diagnostic_set == DIAG_BIB1 else (
-            self.message
+        text = (
+            f"Bib-1 {self.code}: {self.message}"
+            if self.diagnostic_set == DIAG_BIB1
+            else (self.message)
         )
         return f"{text} ({self.addinfo})" if self.addinfo else text

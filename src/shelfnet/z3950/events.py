@@ -30,12 +30,30 @@ from shelfnet.z3950.type1 import (
 
 Value = Any
 
-OPTION_NAMES = (
-    "search present delSet resourceReport triggerResourceCtrl resourceCtrl accessCtrl scan sort "
-    "- extendedServices level-1Segmentation level-2Segmentation concurrentOperations "
-    "namedResultSets encapsulation resultCountInSort negotiation dedup query104 pQESCorrection "
-    "stringSchema"
-).split()
+OPTION_NAMES = [
+    "search",
+    "present",
+    "delSet",
+    "resourceReport",
+    "triggerResourceCtrl",
+    "resourceCtrl",
+    "accessCtrl",
+    "scan",
+    "sort",
+    "-",
+    "extendedServices",
+    "level-1Segmentation",
+    "level-2Segmentation",
+    "concurrentOperations",
+    "namedResultSets",
+    "encapsulation",
+    "resultCountInSort",
+    "negotiation",
+    "dedup",
+    "query104",
+    "pQESCorrection",
+    "stringSchema",
+]
 """Init options in bit order (bit 9 is reserved)."""
 
 
@@ -124,7 +142,7 @@ class InitRequest(Event):
     reference_id: bytes | None = None
 
     def to_value(self, charset: str) -> Value:
-        options = set(self.options) | ({"negotiation"} if self.charsets else set())
+        options = set(self.options)
         value: dict[str, Any] = {
             "protocolVersion": names_to_bits({"version-1", "version-2", "version-3"}, _VERSIONS),
             "options": names_to_bits(options, OPTION_NAMES),
@@ -305,7 +323,9 @@ def _general_string(data: bytes) -> bytes:
     return codec.encode("InternationalString", data)
 
 
-def _decode_records(value: Value, charset: str) -> tuple[tuple[Record, ...], tuple[Diagnostic, ...]]:
+def _decode_records(
+    value: Value, charset: str
+) -> tuple[tuple[Record, ...], tuple[Diagnostic, ...]]:
     if value is None:
         return (), ()
     kind, body = value
@@ -594,7 +614,7 @@ def _scan_entry(value: Value, charset: str) -> ScanEntry:
     kind, body = value
     if kind == "surrogateDiagnostic":
         return ScanEntry(term="", diagnostic=decode_diag_rec(body, charset))
-    term_kind, raw = body["term"]
+    _term_kind, raw = body["term"]
     term = decode_text(raw, charset) if isinstance(raw, bytes | bytearray) else str(raw)
     return ScanEntry(
         term=term,
@@ -725,8 +745,10 @@ class DeleteResultSetRequest(Event):
     @classmethod
     def from_value(cls, value: Value, charset: str) -> DeleteResultSetRequest:
         names = tuple(decode_text(n, charset) for n in value.get("resultSetList", []))
-        return cls(names=names if value["deleteFunction"] == 0 else (), reference_id=value.get(
-            "referenceId"))
+        return cls(
+            names=names if value["deleteFunction"] == 0 else (),
+            reference_id=value.get("referenceId"),
+        )
 
 
 @dataclass(frozen=True)
@@ -750,7 +772,8 @@ class DeleteResultSetResponse(Event):
     @classmethod
     def from_value(cls, value: Value, charset: str) -> DeleteResultSetResponse:
         statuses = tuple(
-            (decode_text(s["id"], charset), s["status"]) for s in value.get("deleteListStatuses", [])
+            (decode_text(s["id"], charset), s["status"])
+            for s in value.get("deleteListStatuses", [])
         )
         return cls(
             status=value["deleteOperationStatus"],
@@ -809,7 +832,9 @@ class AccessControlResponse(Event):
         if "securityChallengeResponse" in value:
             kind, body = value["securityChallengeResponse"]
             simple = bytes(body) if kind == "simpleForm" else None
-        diagnostic = decode_diag_rec(value["diagnostic"], charset) if "diagnostic" in value else None
+        diagnostic = (
+            decode_diag_rec(value["diagnostic"], charset) if "diagnostic" in value else None
+        )
         return cls(simple=simple, diagnostic=diagnostic, reference_id=value.get("referenceId"))
 
 
@@ -903,8 +928,10 @@ class Close(Event):
     @classmethod
     def from_value(cls, value: Value, charset: str) -> Close:
         code = value["closeReason"]
-        reason = CloseReason(code) if code in CloseReason._value2member_map_ else (
-            CloseReason.UNSPECIFIED
+        reason = (
+            CloseReason(code)
+            if code in CloseReason._value2member_map_
+            else (CloseReason.UNSPECIFIED)
         )
         return cls(
             reason=reason,

@@ -100,10 +100,26 @@ MARC_SYNTAXES = frozenset(f"{Z3950}.5.{n}" for n in range(1, 33) if n != 3)
 XML_SYNTAXES = frozenset({XML, APPLICATION_XML, SYNTAX_OIDS["html"], SYNTAX_OIDS["sgml"]})
 
 ATTRIBUTE_SETS: dict[str, str] = {
-    "bib-1": BIB1, "exp-1": EXP1, "ext-1": EXT1, "ccl-1": CCL1, "gils": GILS, "stas": STAS,
-    "collections-1": COLLECTIONS1, "cimi-1": CIMI1, "geo": GEO, "zbig": ZBIG, "util": UTIL,
-    "xd-1": XD1, "zthes": ZTHES, "fin-1": FIN1, "dan-1": DAN1, "holdings": HOLDINGS,
-    "marccred": MARCCRED, "bib-2": BIB2, "zeerex": ZEEREX, "idxpath": IDXPATH,
+    "bib-1": BIB1,
+    "exp-1": EXP1,
+    "ext-1": EXT1,
+    "ccl-1": CCL1,
+    "gils": GILS,
+    "stas": STAS,
+    "collections-1": COLLECTIONS1,
+    "cimi-1": CIMI1,
+    "geo": GEO,
+    "zbig": ZBIG,
+    "util": UTIL,
+    "xd-1": XD1,
+    "zthes": ZTHES,
+    "fin-1": FIN1,
+    "dan-1": DAN1,
+    "holdings": HOLDINGS,
+    "marccred": MARCCRED,
+    "bib-2": BIB2,
+    "zeerex": ZEEREX,
+    "idxpath": IDXPATH,
 }
 
 

@@ -102,7 +102,11 @@ class Connection:
 
     def next_event(self) -> Event | ConnectionClosed | None:
         """The next complete APDU as an event, ConnectionClosed at EOF, or None for "need data"."""
-        end = tlv_end(self._buffer, 0, self.max_apdu_size)
+        try:
+            end = tlv_end(self._buffer, 0, self.max_apdu_size)
+        except DecodeError as exc:
+            self._buffer.clear()  # framing is lost: nothing after this can be trusted
+            raise RemoteProtocolError(f"malformed APDU: {exc}") from exc
         if end is None:
             if self._eof:
                 if self._buffer:

@@ -193,8 +193,11 @@ def decode_diag_rec(value: tuple[str, Any], charset: str = "utf-8") -> Diagnosti
         enc_kind, raw = external["encoding"]
         if enc_kind == "single-ASN1-type":
             return decode_diag1(bytes(raw), charset)
-    return Diagnostic(code=0, addinfo="externally defined diagnostic", diagnostic_set=str(
-        external.get("direct-reference", "")))
+    return Diagnostic(
+        code=0,
+        addinfo="externally defined diagnostic",
+        diagnostic_set=str(external.get("direct-reference", "")),
+    )
 
 
 def decode_default_diag(value: dict[str, Any], charset: str = "utf-8") -> Diagnostic:
@@ -240,14 +243,34 @@ def _snake(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
 
 
-_HOLDING_TEXT = (
-    "typeOfRecord encodingLevel format receiptAcqStatus generalRetention completeness "
-    "dateOfReport nucCode localLocation shelvingLocation callNumber shelvingData copyNumber "
-    "publicNote reproductionNote termsUseRepro enumAndChron"
-).split()
-_CIRC_TEXT = (
-    "availablityDate availableThru restrictions itemId enumAndChron midspine temporaryLocation"
-).split()
+_HOLDING_TEXT = [
+    "typeOfRecord",
+    "encodingLevel",
+    "format",
+    "receiptAcqStatus",
+    "generalRetention",
+    "completeness",
+    "dateOfReport",
+    "nucCode",
+    "localLocation",
+    "shelvingLocation",
+    "callNumber",
+    "shelvingData",
+    "copyNumber",
+    "publicNote",
+    "reproductionNote",
+    "termsUseRepro",
+    "enumAndChron",
+]
+_CIRC_TEXT = [
+    "availablityDate",
+    "availableThru",
+    "restrictions",
+    "itemId",
+    "enumAndChron",
+    "midspine",
+    "temporaryLocation",
+]
 
 
 def _texts(value: dict[str, Any], names: list[str], charset: str) -> dict[str, str]:
@@ -271,7 +294,9 @@ def _holding(value: dict[str, Any], charset: str) -> Holding:
         )
         for c in value.get("circulationData", [])
     )
-    return Holding(**_texts(value, _HOLDING_TEXT, charset), volumes=volumes, circulation=circulation)
+    return Holding(
+        **_texts(value, _HOLDING_TEXT, charset), volumes=volumes, circulation=circulation
+    )
 
 
 def decode_grs1(raw: bytes, charset: str = "utf-8") -> tuple[GrsElement, ...]:

@@ -1,0 +1,209 @@
+"""The ``shelfnet`` command. Each command is a thin front on a package below."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, BinaryIO
+
+import typer
+from rich.console import Console
+
+from shelfnet import __version__
+from shelfnet.query.rpn import Query, QueryError
+
+app = typer.Typer(
+    name="shelfnet",
+    help="Library networking: Z39.50 copy cataloguing, target directory and interlibrary loan.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True, highlight=False)
+
+EXIT_USAGE = 2
+EXIT_TARGET = 3
+
+
+class Syntax(str, Enum):
+    usmarc = "usmarc"
+    marc21 = "marc21"
+    unimarc = "unimarc"
+    xml = "xml"
+    opac = "opac"
+    sutrs = "sutrs"
+    grs1 = "grs-1"
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+    marc = "marc"
+    marcxml = "marcxml"
+
+
+TargetArg = Annotated[
+    str, typer.Argument(help="Target as HOST:PORT/DATABASE (port 210 if omitted)")
+]
+TimeoutOpt = Annotated[float, typer.Option(help="Seconds to wait for each answer")]
+UserOpt = Annotated[str | None, typer.Option(help="User id for idPass authentication")]
+PasswordOpt = Annotated[str | None, typer.Option(help="Password for idPass authentication")]
+
+
+def _parse_query(text: str, ccl: bool) -> Query:
+    if ccl:
+        from shelfnet.query.ccl import parse_ccl
+
+        return parse_ccl(text)
+    from shelfnet.query.pqf import parse_pqf
+
+    return parse_pqf(text)
+
+
+def _usage_error(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(EXIT_USAGE)
+
+
+@app.command()
+def search(
+    target: TargetArg,
+    query: Annotated[str, typer.Argument(help="The query (PQF unless --ccl)")],
+    pqf: Annotated[bool, typer.Option("--pqf", help="The query is PQF (the default)")] = False,
+    ccl: Annotated[bool, typer.Option("--ccl", help="The query is CCL")] = False,
+    syntax: Annotated[Syntax, typer.Option(help="Record syntax to ask for")] = Syntax.usmarc,
+    element_set: Annotated[str, typer.Option(help="Element set name (F full, B brief)")] = "F",
+    limit: Annotated[int, typer.Option(min=0, help="Records to fetch at most")] = 10,
+    output_format: Annotated[Format, typer.Option("--format", help="Output format")] = Format.text,
+    out: Annotated[Path | None, typer.Option(help="Write records here instead of stdout")] = None,
+    user: UserOpt = None,
+    password: PasswordOpt = None,
+    timeout: TimeoutOpt = 30.0,
+) -> None:
+    """Search one Z39.50 target and print or save the records."""
+    from shelfnet.z3950.client import Target
+
+    if pqf and ccl:
+        raise _usage_error("--pqf and --ccl exclude each other")
+    try:
+        where = Target.parse(target)
+        parsed = _parse_query(query, ccl)
+    except (ValueError, QueryError) as exc:
+        raise _usage_error(str(exc)) from None
+    from shelfnet.output import RecordWriter
+
+    stream: BinaryIO = out.open("wb") if out else sys.stdout.buffer
+    try:
+        writer = RecordWriter(stream, output_format.value, str(where))
+        code = asyncio.run(
+            _search(
+                where, parsed, syntax.value, element_set, limit, writer, user, password, timeout
+            )
+        )
+        writer.close()
+    finally:
+        if out:
+            stream.close()
+    raise typer.Exit(code)
+
+
+async def _search(
+    where: object,
+    query: Query,
+    syntax: str,
+    element_set: str,
+    limit: int,
+    writer: object,
+    user: str | None,
+    password: str | None,
+    timeout: float,
+) -> int:
+    from shelfnet.output import RecordWriter
+    from shelfnet.z3950.client import Connection, Target
+    from shelfnet.z3950.errors import Z3950Error
+
+    assert isinstance(where, Target) and isinstance(writer, RecordWriter)
+    try:
+        async with Connection.to(
+            where,
+            preferred_record_syntax=syntax,
+            element_set_name=element_set,
+            user=user,
+            password=password,
+            timeout=timeout,
+            connect_timeout=min(timeout, 10.0),
+        ) as conn:
+            result = await conn.search(query, prefetch=min(limit, conn.present_chunk))
+            err.print(f"{where}: {result.size} hits")
+            wanted = min(limit, result.size)
+            position = 0
+            while position < wanted:
+                count = min(conn.present_chunk, wanted - position)
+                for record in await result.records(position, count):
+                    position += 1
+                    writer.write(position, record)
+    except Z3950Error as exc:
+        err.print(f"[red]{where}:[/red] {exc}")
+        return EXIT_TARGET
+    return 0
+
+
+@app.command()
+def scan(
+    target: TargetArg,
+    term: Annotated[str, typer.Argument(help="Start term in PQF, e.g. '@attr 1=4 jazz'")],
+    number: Annotated[int, typer.Option(min=1, help="Number of terms")] = 20,
+    position: Annotated[int, typer.Option(min=1, help="Position of the start term")] = 1,
+    output_format: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+    user: UserOpt = None,
+    password: PasswordOpt = None,
+    timeout: TimeoutOpt = 30.0,
+) -> None:
+    """Browse an index of a Z39.50 target from a start term."""
+    from shelfnet.z3950.client import Connection, Target
+    from shelfnet.z3950.errors import Z3950Error
+
+    try:
+        where = Target.parse(target)
+        start = _parse_query(term, ccl=False)
+    except (ValueError, QueryError) as exc:
+        raise _usage_error(str(exc)) from None
+
+    async def run() -> int:
+        try:
+            async with Connection.to(where, user=user, password=password, timeout=timeout) as c:
+                entries = await c.scan(start, number=number, position=position)
+        except Z3950Error as exc:
+            err.print(f"[red]{where}:[/red] {exc}")
+            return EXIT_TARGET
+        for entry in entries:
+            if output_format == "json":
+                print(json.dumps({"term": entry.term, "count": entry.count}, ensure_ascii=False))
+            else:
+                print(f"{entry.term}\t{'' if entry.count is None else entry.count}")
+        return 0
+
+    raise typer.Exit(asyncio.run(run()))
+
+
+@app.command()
+def demo(
+    limit: Annotated[int, typer.Option(min=1, help="Records to show")] = 3,
+) -> None:
+    """Start a local yaz-ztest target and search it: proof that shelfnet speaks Z39.50."""
+    from shelfnet.demo import run_demo
+
+    raise typer.Exit(run_demo(limit))
+
+
+@app.command()
+def version() -> None:
+    """Print shelfnet's version."""
+    print(__version__)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,136 @@
+"""Hypothesis strategies for valid Z39.50 events."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from shelfnet.query.rpn import (
+    AttributeElement,
+    Node,
+    Operator,
+    OperatorKind,
+    Proximity,
+    Query,
+    ResultSetId,
+    Term,
+)
+from shelfnet.z3950 import oids
+from shelfnet.z3950.diagnostics import Diagnostic
+from shelfnet.z3950.events import (
+    Close,
+    CloseReason,
+    DeleteResultSetRequest,
+    IdPass,
+    InitRequest,
+    InitResponse,
+    PresentRequest,
+    PresentResponse,
+    ScanEntry,
+    ScanResponse,
+    SearchRequest,
+    SearchResponse,
+    SortKey,
+    SortRequest,
+)
+from shelfnet.z3950.records import Record
+
+text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)
+names = st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=12)
+small = st.integers(min_value=0, max_value=2**31 - 1)
+
+attributes = st.builds(
+    AttributeElement,
+    type=st.integers(1, 9),
+    value=st.integers(0, 10_000) | names,
+    attribute_set=st.none() | st.sampled_from([oids.BIB1, oids.GILS, oids.UTIL]),
+)
+terms = st.builds(
+    Term, term=text, attributes=st.tuples(attributes) | st.tuples(attributes, attributes)
+)
+proximities = st.builds(
+    Proximity,
+    exclusion=st.none() | st.booleans(),
+    distance=st.integers(0, 100),
+    ordered=st.booleans(),
+    relation=st.integers(1, 6),
+    unit=st.integers(1, 11),
+    known_unit=st.booleans(),
+)
+
+
+def _operators(children: st.SearchStrategy[Node]) -> st.SearchStrategy[Node]:
+    plain = st.builds(
+        Operator,
+        kind=st.sampled_from([OperatorKind.AND, OperatorKind.OR, OperatorKind.AND_NOT]),
+        left=children,
+        right=children,
+    )
+    prox = st.builds(
+        Operator,
+        kind=st.just(OperatorKind.PROX),
+        left=children,
+        right=children,
+        proximity=proximities,
+    )
+    return plain | prox
+
+
+nodes: st.SearchStrategy[Node] = st.recursive(
+    terms | st.builds(ResultSetId, names), _operators, max_leaves=8
+)
+queries = st.builds(Query, root=nodes)
+
+diagnostics = st.builds(Diagnostic, code=st.integers(1, 1100), addinfo=text)
+marc_records = st.builds(
+    Record,
+    syntax=st.just(oids.USMARC),
+    raw=st.binary(min_size=1, max_size=200),
+    database=st.none() | names,
+)
+records = marc_records | st.builds(Record, syntax=st.just(""), diagnostic=diagnostics)
+
+events = st.one_of(
+    st.builds(
+        InitRequest,
+        authentication=st.none() | st.builds(IdPass, st.none() | text, st.none() | text),
+        charsets=st.sampled_from([(), ("utf-8",)]),
+        preferred_message_size=small,
+    ),
+    st.builds(InitResponse, accepted=st.booleans(), charset=st.none() | st.just("utf-8")),
+    st.builds(
+        SearchRequest,
+        query=queries,
+        databases=st.lists(names, min_size=1, max_size=3).map(tuple),
+        result_set_name=names,
+        preferred_record_syntax=st.none() | st.sampled_from(sorted(oids.RECORD_SYNTAXES)),
+    ),
+    st.builds(
+        SearchResponse,
+        result_count=small,
+        records=st.lists(marc_records, max_size=3).map(tuple),
+    ),
+    st.builds(PresentRequest, result_set=names, start=st.integers(1, 10**6), count=small),
+    st.builds(
+        PresentResponse,
+        records_returned=small,
+        next_position=small,
+        records=st.lists(records, max_size=4).map(tuple),
+    ),
+    st.builds(
+        ScanResponse,
+        status=st.integers(0, 6),
+        entries=st.lists(st.builds(ScanEntry, term=text, count=st.none() | small), max_size=5).map(
+            tuple
+        ),
+    ),
+    st.builds(
+        SortRequest,
+        input_sets=st.lists(names, min_size=1, max_size=2).map(tuple),
+        output_set=names,
+        keys=st.lists(
+            st.builds(SortKey, field=names, descending=st.booleans()), min_size=1, max_size=3
+        ).map(tuple),
+    ),
+    st.builds(DeleteResultSetRequest, names=st.lists(names, max_size=3).map(tuple)),
+    st.builds(Close, reason=st.sampled_from(list(CloseReason)), info=st.none() | text),
+)
