@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, BinaryIO
 
@@ -28,7 +28,7 @@ EXIT_USAGE = 2
 EXIT_TARGET = 3
 
 
-class Syntax(str, Enum):
+class Syntax(StrEnum):
     usmarc = "usmarc"
     marc21 = "marc21"
     unimarc = "unimarc"
@@ -38,7 +38,7 @@ class Syntax(str, Enum):
     grs1 = "grs-1"
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     text = "text"
     json = "json"
     marc = "marc"

@@ -11,6 +11,67 @@ from dataclasses import dataclass
 BIB1 = "1.2.840.10003.3.1"
 """OID of the Bib-1 attribute set."""
 
+# Attribute sets registered under 1.2.840.10003.3, by the names YAZ prints first.
+_ATTRIBUTE_SET_NAMES: dict[str, str] = {
+    BIB1: "Bib-1",
+    "1.2.840.10003.3.2": "Exp-1",
+    "1.2.840.10003.3.3": "Ext-1",
+    "1.2.840.10003.3.4": "CCL-1",
+    "1.2.840.10003.3.5": "GILS",
+    "1.2.840.10003.3.6": "STAS-attset",
+    "1.2.840.10003.3.7": "Collections-attset",
+    "1.2.840.10003.3.8": "CIMI-attset",
+    "1.2.840.10003.3.9": "Geo-attset",
+    "1.2.840.10003.3.10": "ZBIG",
+    "1.2.840.10003.3.11": "Util",
+    "1.2.840.10003.3.12": "XD-1",
+    "1.2.840.10003.3.13": "Zthes",
+    "1.2.840.10003.3.14": "Fin-1",
+    "1.2.840.10003.3.15": "Dan-1",
+    "1.2.840.10003.3.16": "Holdings",
+    "1.2.840.10003.3.17": "MARC",
+    "1.2.840.10003.3.18": "Bib-2",
+    "1.2.840.10003.3.19": "ZeeRex",
+    "1.2.840.10003.3.1000.81.1": "Thesaurus-attset",
+    "1.2.840.10003.3.1000.81.2": "IDXPATH",
+    "1.2.840.10003.3.1000.81.3": "EXTLITE",
+}
+
+# Other spellings users type (YAZ accepts them too); "explain" is the Explain attribute set.
+_ATTRIBUTE_SET_ALIASES: dict[str, str] = {
+    "bib1": BIB1,
+    "exp1": "1.2.840.10003.3.2",
+    "explain": "1.2.840.10003.3.2",
+    "gils-attset": "1.2.840.10003.3.5",
+    "stas": "1.2.840.10003.3.6",
+    "collections-1": "1.2.840.10003.3.7",
+    "cimi-1": "1.2.840.10003.3.8",
+    "geo-1": "1.2.840.10003.3.9",
+    "thesaurus": "1.2.840.10003.3.1000.81.1",
+}
+
+_OIDS_BY_NAME: dict[str, str] = {
+    **{name.lower(): oid for oid, name in _ATTRIBUTE_SET_NAMES.items()},
+    **_ATTRIBUTE_SET_ALIASES,
+}
+
+
+def attribute_set_oid(name_or_oid: str) -> str | None:
+    """The OID for an attribute-set name (any case) or dotted OID; None when unknown."""
+    if _is_dotted_oid(name_or_oid):
+        return name_or_oid
+    return _OIDS_BY_NAME.get(name_or_oid.lower())
+
+
+def attribute_set_name(oid: str) -> str:
+    """The usual name of a registered attribute set, or the dotted OID itself."""
+    return _ATTRIBUTE_SET_NAMES.get(oid, oid)
+
+
+def _is_dotted_oid(text: str) -> bool:
+    parts = text.split(".")
+    return len(parts) >= 2 and all(part.isascii() and part.isdigit() for part in parts)
+
 
 class QueryError(ValueError):
     """A query that cannot be parsed. ``column`` is 1-based, pointing at the offending token."""

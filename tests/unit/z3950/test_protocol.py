@@ -62,7 +62,7 @@ def test_apdus_split_and_coalesced_across_reads_come_out_whole(cuts: list[int]) 
     )
     received: list[object] = []
     position = 0
-    for cut in cuts + [len(stream)]:
+    for cut in [*cuts, len(stream)]:
         origin.receive_data(stream[position : position + cut])
         position += cut
         while (event := origin.next_event()) is not None:
