@@ -25,7 +25,7 @@ class ConnectError(Z3950Error):
     """The TCP connection could not be made (refused, unreachable, unknown host)."""
 
 
-class TimeoutError(Z3950Error):
+class TargetTimeout(Z3950Error):
     """The peer did not answer within the configured time."""
 
 
