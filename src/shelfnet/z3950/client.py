@@ -269,12 +269,18 @@ class Connection:
         syntax: str | None = None,
         element_set_name: str | None = None,
     ) -> list[Record]:
-        """Fetch ``count`` records from position ``start`` (1-based) of a named result set."""
+        """Fetch ``count`` records from position ``start`` (1-based) of a named result set.
+
+        ``syntax`` and ``element_set_name`` override the connection's for this request; an
+        empty element set name sends none (some targets only serve XML that way).
+        """
         request = PresentRequest(
             result_set=result_set,
             start=start,
             count=count,
-            element_set_name=element_set_name or self.element_set_name,
+            element_set_name=(
+                self.element_set_name if element_set_name is None else element_set_name or None
+            ),
             preferred_record_syntax=oids.syntax_oid(syntax)
             if syntax
             else (self.preferred_record_syntax),

@@ -1,0 +1,103 @@
+"""Benchmark: fetch all hits of ``@attr 1=1016 jazz`` from zebrasrv (jazz_1k) as USMARC.
+
+shelfnet (a Python process: start-up, imports, Init, search, presents, pymarc records) against
+zoomsh (YAZ's C client: the same search and ``show`` of every record), both timed as whole
+processes, alternately, several rounds; the medians are compared.
+
+    python benchmarks/z3950_fetch.py [--rounds 7] [--write docs/benchmarks.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.peers import build_zebra, find_program, standard_databases, start_zebra  # noqa: E402
+
+QUERY = "@attr 1=1016 jazz"
+
+
+def timed(argv: list[str]) -> tuple[float, str]:
+    started = time.perf_counter()
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=True)
+    return time.perf_counter() - started, done.stdout
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+
+
+def run(rounds: int) -> dict[str, object]:
+    zoomsh = find_program("zoomsh")
+    with tempfile.TemporaryDirectory(prefix="bench-zebra-") as workdir:
+        build = build_zebra(Path(workdir), {"jazz": standard_databases()["jazz"]})
+        with start_zebra(build) as (host, port):
+            zurl = f"{host}:{port}/jazz"
+            ours = [sys.executable, str(ROOT / "benchmarks" / "fetch_all.py"), zurl, QUERY]
+            theirs = [zoomsh, "-e", f"open {zurl}", f"search {QUERY}", "show 0 978", "quit"]
+            _, out = timed(ours)  # warm the OS caches and check the counts once
+            hits, records = map(int, out.split())
+            shelfnet_times, zoomsh_times = [], []
+            for _ in range(rounds):
+                shelfnet_times.append(timed(ours)[0])
+                zoomsh_times.append(timed(theirs)[0])
+    ours_median = statistics.median(shelfnet_times)
+    theirs_median = statistics.median(zoomsh_times)
+    return {
+        "hits": hits,
+        "records": records,
+        "shelfnet": ours_median,
+        "zoomsh": theirs_median,
+        "ratio": ours_median / theirs_median,
+        "rounds": rounds,
+    }
+
+
+def report(result: dict[str, object]) -> str:
+    today = dt.date.today().isoformat()
+    return (
+        f"## Z39.50 fetch: all hits of `{QUERY}` from zebrasrv (jazz_1k), USMARC\n\n"
+        f"Measured {today} on {machine()}; median of {result['rounds']} alternating runs, "
+        "whole-process wall time (start-up included).\n\n"
+        "| client | hits | records | wall time |\n|---|---|---|---|\n"
+        f"| shelfnet (benchmarks/fetch_all.py, pymarc records) | {result['hits']} | "
+        f"{result['records']} | {result['shelfnet']:.3f} s |\n"
+        f"| zoomsh (`show 0 978`) | {result['hits']} | {result['records']} | "
+        f"{result['zoomsh']:.3f} s |\n\n"
+        f"Ratio shelfnet / zoomsh: **{result['ratio']:.1f}x** (target: at most 1.5x).\n"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--write", type=Path, help="write the results section to this file")
+    args = parser.parse_args()
+    result = run(args.rounds)
+    text = report(result)
+    print(text)
+    if args.write:
+        args.write.write_text("# Benchmarks\n\n" + text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
