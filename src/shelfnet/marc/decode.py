@@ -191,7 +191,14 @@ def _utf8_text(data: bytes) -> tuple[str, list[str]]:
         return data.decode("utf-8", "replace"), ["invalid UTF-8 replaced by U+FFFD"]
 
 
+_PLAIN_ASCII = re.compile(rb"[\x20-\x7e]*")
+
+
 def _marc8_text(data: bytes) -> tuple[str, list[str]]:
+    # Printable ASCII is the same in MARC-8 (its default G0 set) and needs no escape handling:
+    # most field values are such, and pymarc's converter walks them a character at a time.
+    if data.isascii() and _PLAIN_ASCII.fullmatch(data):
+        return data.decode("ascii"), []
     problems: list[str] = []
     # DEL is never MARC-8 text, but one III extension in EACC (ESC $) uses 0x7F as a
     # lead byte; elsewhere it is dropped, as YAZ drops it.
