@@ -28,10 +28,16 @@ from tests.peers import build_zebra, find_program, standard_databases, start_zeb
 QUERY = "@attr 1=1016 jazz"
 
 
-def timed(argv: list[str]) -> tuple[float, str]:
+def timed(argv: list[str]) -> tuple[float, str, str]:
     started = time.perf_counter()
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=True)
-    return time.perf_counter() - started, done.stdout
+    done = subprocess.run(argv, capture_output=True, timeout=300, check=True)
+    elapsed = time.perf_counter() - started
+    return elapsed, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace")
+
+
+def startup_time() -> float:
+    """Wall time of a Python process that does nothing: the floor under any Python client."""
+    return statistics.median(timed([sys.executable, "-c", "pass"])[0] for _ in range(5))
 
 
 def machine() -> str:
@@ -54,11 +60,16 @@ def run(rounds: int) -> dict[str, object]:
             zurl = f"{host}:{port}/jazz"
             ours = [sys.executable, str(ROOT / "benchmarks" / "fetch_all.py"), zurl, QUERY]
             theirs = [zoomsh, "-e", f"open {zurl}", f"search {QUERY}", "show 0 978", "quit"]
-            _, out = timed(ours)  # warm the OS caches and check the counts once
+            _, out, _ = timed(ours)  # warm the OS caches and check the counts once
             hits, records = map(int, out.split())
             shelfnet_times, zoomsh_times = [], []
+            stages: dict[str, list[float]] = {}
             for _ in range(rounds):
-                shelfnet_times.append(timed(ours)[0])
+                elapsed, _, breakdown = timed(ours)
+                shelfnet_times.append(elapsed)
+                for line in breakdown.splitlines():
+                    stage, seconds = line.rsplit("\t", 1)
+                    stages.setdefault(stage, []).append(float(seconds))
                 zoomsh_times.append(timed(theirs)[0])
     ours_median = statistics.median(shelfnet_times)
     theirs_median = statistics.median(zoomsh_times)
@@ -69,11 +80,15 @@ def run(rounds: int) -> dict[str, object]:
         "zoomsh": theirs_median,
         "ratio": ours_median / theirs_median,
         "rounds": rounds,
+        "stages": {stage: statistics.median(values) for stage, values in stages.items()},
+        "python": startup_time(),
     }
 
 
 def report(result: dict[str, object]) -> str:
     today = dt.date.today().isoformat()
+    stages = result["stages"]
+    assert isinstance(stages, dict)
     return (
         f"## Z39.50 fetch: all hits of `{QUERY}` from zebrasrv (jazz_1k), USMARC\n\n"
         f"Measured {today} on {machine()}; median of {result['rounds']} alternating runs, "
@@ -83,7 +98,11 @@ def report(result: dict[str, object]) -> str:
         f"{result['records']} | {result['shelfnet']:.3f} s |\n"
         f"| zoomsh (`show 0 978`) | {result['hits']} | {result['records']} | "
         f"{result['zoomsh']:.3f} s |\n\n"
-        f"Ratio shelfnet / zoomsh: **{result['ratio']:.1f}x** (target: at most 1.5x).\n"
+        f"Ratio shelfnet / zoomsh: **{result['ratio']:.1f}x** (target: at most 1.5x).\n\n"
+        "Where shelfnet's time goes (medians, seconds):\n\n"
+        "| stage | seconds |\n|---|---|\n"
+        f"| interpreter start-up alone (`python -c pass`) | {result['python']:.3f} |\n"
+        + "".join(f"| {stage} | {seconds:.3f} |\n" for stage, seconds in stages.items())
     )
 
 

@@ -472,6 +472,28 @@ def split_iso2709(data: bytes) -> list[bytes]:
     return records
 
 
+def zoomsh_show(
+    target: Target,
+    query_pqf: str,
+    *,
+    syntax: str,
+    element_set: str = "F",
+    position: int = 0,
+    timeout: float = CLIENT_TIMEOUT,
+) -> str:
+    """zoomsh's rendering of one record (0-based ``position``), without its header line."""
+    output = _zoomsh(
+        target,
+        [f"search {query_pqf}", f"show {position} 1"],
+        options=[f"set preferredRecordSyntax {syntax}", f"set elementSetName {element_set}"],
+        timeout=timeout,
+    )
+    _raise_zoomsh_error(output)
+    lines = output.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith(f"{position} database="))
+    return "\n".join(lines[header + 1 :])
+
+
 def _zoomsh(
     target: Target,
     commands: Sequence[str],

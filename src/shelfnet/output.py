@@ -113,7 +113,8 @@ def _holding_text(holding: Holding | Record) -> str:
 def _grs_lines(elements: tuple[GrsElement, ...], depth: int) -> list[str]:
     lines: list[str] = []
     for element in elements:
-        label = f"{'  ' * depth}({element.tag_type or 3},{element.tag_value})"
+        # YAZ's rendering: four spaces a level, "(tagType,tagValue) content"
+        label = f"{'    ' * depth}({element.tag_type or 3},{element.tag_value})"
         if element.children:
             lines.append(label)
             lines += _grs_lines(element.children, depth + 1)

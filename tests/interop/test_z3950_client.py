@@ -14,13 +14,21 @@ from typing import TypeVar
 import pytest
 
 from shelfnet.marc import decode_marc, parse_marcxml, record_to_marcxml
+from shelfnet.output import record_text
 from shelfnet.query.pqf import parse_pqf
 from shelfnet.z3950 import oids
 from shelfnet.z3950.client import Connection, ResultSet
 from shelfnet.z3950.errors import DiagnosticError
 from shelfnet.z3950.records import Holding, OpacRecord
 from tests.interop.queries import JAZZ_PQF, QueryCase
-from tests.peers import Target, split_iso2709, yaz_client_marcdump, zoomsh_hits, zoomsh_scan
+from tests.peers import (
+    Target,
+    split_iso2709,
+    yaz_client_marcdump,
+    zoomsh_hits,
+    zoomsh_scan,
+    zoomsh_show,
+)
 
 T = TypeVar("T")
 
@@ -30,7 +38,11 @@ RECORDS_COMPARED_PER_QUERY = 25
 def run(target: Target, work: Callable[[Connection], Awaitable[T]], **options: object) -> T:
     async def go() -> T:
         async with Connection(
-            target.host, target.port, databases=[target.database], timeout=30, **options  # type: ignore[arg-type]
+            target.host,
+            target.port,
+            databases=[target.database],
+            timeout=30,
+            **options,  # type: ignore[arg-type]
         ) as conn:
             return await work(conn)
 
@@ -51,9 +63,7 @@ def test_pqf_hit_counts_equal_zoomsh(zebra_target: Target, case: QueryCase) -> N
 
 
 @pytest.mark.usefixtures("yaz_client")
-@pytest.mark.parametrize(
-    "case", [c for c in JAZZ_PQF if c.hits], ids=lambda c: c.query
-)
+@pytest.mark.parametrize("case", [c for c in JAZZ_PQF if c.hits], ids=lambda c: c.query)
 def test_record_bytes_equal_yaz_client_marcdump(zebra_target: Target, case: QueryCase) -> None:
     async def work(conn: Connection) -> list[bytes]:
         result = await conn.search(parse_pqf(case.query))
@@ -61,9 +71,7 @@ def test_record_bytes_equal_yaz_client_marcdump(zebra_target: Target, case: Quer
         return [r.raw for r in await result.records(0, count)]
 
     ours = run(zebra_target, work)
-    theirs = split_iso2709(
-        yaz_client_marcdump(zebra_target, case.query, "usmarc", count=len(ours))
-    )
+    theirs = split_iso2709(yaz_client_marcdump(zebra_target, case.query, "usmarc", count=len(ours)))
     assert ours == theirs
 
 
@@ -106,7 +114,8 @@ def test_one_connection_serves_many_searches(zebra_target: Target) -> None:
 
 @pytest.mark.usefixtures("zoomsh")
 @pytest.mark.parametrize(
-    "start", ["@attr 1=4 jazz", "@attr 1=1003 ellington", "@attr 1=21 @attr 4=1 jazz", "@attr 1=4 a"]
+    "start",
+    ["@attr 1=4 jazz", "@attr 1=1003 ellington", "@attr 1=21 @attr 4=1 jazz", "@attr 1=4 a"],
 )
 def test_scan_terms_and_counts_equal_zoomsh(zebra_target: Target, start: str) -> None:
     async def work(conn: Connection) -> list[tuple[str, int | None]]:
@@ -196,3 +205,19 @@ def test_character_set_negotiation_selects_a_set_with_yaz(ztest_target: Target) 
         return conn.init_response.charset
 
     assert run(ztest_target, work) is not None
+
+
+@pytest.mark.usefixtures("zoomsh")
+@pytest.mark.parametrize("position", [0, 7])
+def test_grs1_records_decode_to_the_tree_zoomsh_shows(zebra_target: Target, position: int) -> None:
+    query = "@attr 1=4 jazz"
+
+    async def work(conn: Connection) -> str:
+        result = await conn.search(query)
+        return record_text(await result.record(position))
+
+    ours = run(zebra_target, work, preferred_record_syntax="grs-1")
+    theirs = zoomsh_show(zebra_target, query, syntax="grs-1", position=position)
+    assert [line.rstrip() for line in ours.splitlines()] == [
+        line.rstrip() for line in theirs.splitlines() if line.strip()
+    ]

@@ -111,6 +111,8 @@ class Record:
     value: OpacRecord | tuple[GrsElement, ...] | None = None
     diagnostic: Diagnostic | None = None
     charset: str = field(default="utf-8", compare=False)
+    problem: str | None = None
+    """Why a structured record (OPAC, GRS-1) could not be decoded; ``raw`` still holds it."""
 
     @property
     def ok(self) -> bool:
@@ -159,16 +161,22 @@ def decode_external_record(
         raw = bytes(body)
     elif kind == "single-ASN1-type":
         raw = bytes(body)
-        if syntax == oids.OPAC:
-            opac = decode_opac(raw, charset)
-            return Record(syntax, raw, database, value=opac, charset=charset)
-        if syntax == oids.GRS1:
-            tree = decode_grs1(raw, charset)
-            return Record(syntax, raw, database, value=tree, charset=charset)
+        if syntax in (oids.OPAC, oids.GRS1):
+            return _structured(syntax, raw, database, charset)
         raw = _unwrap_string(raw)
     else:
         raise DecodeError(f"record encoded as {kind} is not supported")
     return Record(syntax, raw, database, charset=charset)
+
+
+def _structured(syntax: str, raw: bytes, database: str | None, charset: str) -> Record:
+    """An OPAC or GRS-1 record; one that does not decode is kept raw with the reason, so a
+    single bad record never costs the others in the same response."""
+    try:
+        value = decode_opac(raw, charset) if syntax == oids.OPAC else decode_grs1(raw, charset)
+    except DecodeError as exc:
+        return Record(syntax, raw, database, charset=charset, problem=str(exc))
+    return Record(syntax, raw, database, value=value, charset=charset)
 
 
 def _unwrap_string(tlv: bytes) -> bytes:
