@@ -68,14 +68,14 @@ async def _search(port: int, limit: int) -> None:
         console.print(f"[bold]search[/bold] {query!r}: {result.size} hits\n")
         for index, record in enumerate(await result.records(0, min(limit, result.size)), 1):
             console.print(f"[bold]record {index}[/bold] ({record.syntax_name})")
-            console.print(record_text(record), markup=False)
+            console.print(record_text(record), markup=False, soft_wrap=True)
             console.print()
         conn.preferred_record_syntax = "1.2.840.10003.5.102"
         opac = await result.record(min(limit, result.size - 1))
         console.print(
             f"[bold]the same target's OPAC record with holdings[/bold] ({opac.syntax_name})"
         )
-        console.print(record_text(opac), markup=False)
+        console.print(record_text(opac), markup=False, soft_wrap=True)
 
 
 def run_demo(limit: int = 3) -> int:
