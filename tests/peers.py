@@ -494,6 +494,25 @@ def zoomsh_show(
     return "\n".join(lines[header + 1 :])
 
 
+def zoomsh_sorted_ids(
+    target: Target,
+    query_pqf: str,
+    sort_spec: str,
+    count: int,
+    *,
+    timeout: float = CLIENT_TIMEOUT,
+) -> list[str]:
+    """Control numbers (001) of the first ``count`` records after zoomsh's ``sort sort_spec``."""
+    output = _zoomsh(
+        target,
+        [f"search {query_pqf}", f"sort {sort_spec}", f"show 0 {count}"],
+        options=["set preferredRecordSyntax usmarc"],
+        timeout=timeout,
+    )
+    _raise_zoomsh_error(output)
+    return [line[4:].strip() for line in output.splitlines() if line.startswith("001 ")]
+
+
 def _zoomsh(
     target: Target,
     commands: Sequence[str],

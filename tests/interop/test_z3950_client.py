@@ -19,6 +19,7 @@ from shelfnet.query.pqf import parse_pqf
 from shelfnet.z3950 import oids
 from shelfnet.z3950.client import Connection, ResultSet
 from shelfnet.z3950.errors import DiagnosticError
+from shelfnet.z3950.events import SortKey
 from shelfnet.z3950.records import Holding, OpacRecord
 from tests.interop.queries import JAZZ_PQF, QueryCase
 from tests.peers import (
@@ -28,6 +29,7 @@ from tests.peers import (
     zoomsh_hits,
     zoomsh_scan,
     zoomsh_show,
+    zoomsh_sorted_ids,
 )
 
 T = TypeVar("T")
@@ -221,3 +223,33 @@ def test_grs1_records_decode_to_the_tree_zoomsh_shows(zebra_target: Target, posi
     assert [line.rstrip() for line in ours.splitlines()] == [
         line.rstrip() for line in theirs.splitlines() if line.strip()
     ]
+
+
+@pytest.mark.usefixtures("zoomsh")
+@pytest.mark.parametrize(("descending", "spec"), [(False, "1=4 <"), (True, "1=4 >")])
+def test_sort_orders_records_as_zoomsh_does(
+    zebra_target: Target, descending: bool, spec: str
+) -> None:
+    query = "@attr 1=1003 ellington"
+
+    async def work(conn: Connection) -> list[str]:
+        result = await conn.search(query)
+        ordered = await conn.sort(result, [SortKey(attributes=((1, 4),), descending=descending)])
+        return [decode_marc(r.raw).record["001"].data for r in await ordered.records()]
+
+    ours = run(zebra_target, work)
+    assert len(ours) == 21
+    assert ours == zoomsh_sorted_ids(zebra_target, query, spec, 21)
+
+
+def test_deleted_result_sets_are_gone(zebra_target: Target) -> None:
+    async def work(conn: Connection) -> int:
+        first = await conn.search("@attr 1=4 blue")
+        await conn.search("@attr 1=4 night")
+        response = await conn.delete_result_sets(first.name)
+        assert response.status == 0
+        with pytest.raises(DiagnosticError) as caught:
+            await conn.present(first.name, 1, 1)
+        return caught.value.code
+
+    assert run(zebra_target, work) == 30  # Specified result set does not exist
