@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from shelfnet.query.rpn import (
@@ -90,10 +91,24 @@ def _term(term: Term, charset: str) -> tuple[str, Any]:
         case TermType.OID:
             return ("oid", term.term)
         case TermType.DATETIME:
-            return ("dateTime", term.term)
+            return ("dateTime", _datetime(term.term))
         case TermType.NULL:
             return ("null", None)
     raise ValueError(f"unsupported term type {term.term_type}")
+
+
+_GENERALIZED_TIME = "%Y%m%d%H%M%S"
+
+
+def _datetime(text: str) -> dt.datetime:
+    """A dateTime term: ``YYYYMMDD[hh[mm[ss]]]`` (GeneralizedTime) or ISO 8601."""
+    digits = text.strip()
+    if digits.isdigit() and len(digits) in (8, 10, 12, 14):
+        return dt.datetime.strptime(digits.ljust(14, "0"), _GENERALIZED_TIME)
+    try:
+        return dt.datetime.fromisoformat(digits)
+    except ValueError:
+        raise ValueError(f"dateTime term {text!r} is not YYYYMMDDhhmmss or ISO 8601") from None
 
 
 def decode_query(value: tuple[str, Any], charset: str = "utf-8") -> Query:
@@ -161,7 +176,7 @@ def _decode_term(kind: str, raw: Any, charset: str) -> tuple[str, TermType]:
     if kind == "oid":
         return str(raw), TermType.OID
     if kind == "dateTime":
-        return str(raw), TermType.DATETIME
+        return raw.strftime(_GENERALIZED_TIME), TermType.DATETIME
     if kind == "null":
         return "", TermType.NULL
     raise DecodeError(f"unsupported term type {kind}")

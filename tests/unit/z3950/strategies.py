@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from hypothesis import strategies as st
 
 from shelfnet.query.rpn import (
@@ -13,6 +15,7 @@ from shelfnet.query.rpn import (
     Query,
     ResultSetId,
     Term,
+    TermType,
 )
 from shelfnet.z3950 import oids
 from shelfnet.z3950.diagnostics import Diagnostic
@@ -44,8 +47,21 @@ attributes = st.builds(
     value=st.integers(0, 10_000) | names,
     attribute_set=st.none() | st.sampled_from([oids.BIB1, oids.GILS, oids.UTIL]),
 )
+term_attributes = st.tuples(attributes) | st.tuples(attributes, attributes)
+# Each term type with values in the canonical form that decoding gives back.
+typed_terms = st.one_of(
+    st.tuples(text, st.just(TermType.GENERAL)),
+    st.tuples(text, st.just(TermType.CHARACTER_STRING)),
+    st.tuples(st.integers(-(2**40), 2**40).map(str), st.just(TermType.NUMERIC)),
+    st.tuples(st.sampled_from(sorted(oids.RECORD_SYNTAXES)), st.just(TermType.OID)),
+    st.tuples(
+        st.datetimes(min_value=dt.datetime(1900, 1, 1)).map(lambda d: d.strftime("%Y%m%d%H%M%S")),
+        st.just(TermType.DATETIME),
+    ),
+    st.tuples(st.just(""), st.just(TermType.NULL)),
+)
 terms = st.builds(
-    Term, term=text, attributes=st.tuples(attributes) | st.tuples(attributes, attributes)
+    lambda typed, attrs: Term(typed[0], attrs, typed[1]), typed_terms, term_attributes
 )
 proximities = st.builds(
     Proximity,
