@@ -59,6 +59,8 @@ def decode_marc(raw: bytes, *, encoding: str | None = None) -> DecodedMarc:
     """
     forced = None if encoding is None else charset_name(encoding)
     raw = bytes(raw)
+    if _PLAIN_RECORD.fullmatch(raw):
+        return _decode_plain(raw, forced)
     parsed = _parse_structure(raw)
     charset, notes = (forced, []) if forced else _detect_charset(raw)
     notes.extend(_structure_notes(raw, parsed))
@@ -68,6 +70,25 @@ def decode_marc(raw: bytes, *, encoding: str | None = None) -> DecodedMarc:
         decoded, field_notes = _decode_field(field, charset)
         record.fields.append(decoded)
         notes.extend(field_notes)
+    return DecodedMarc(record=record, raw=raw, encoding=charset, warnings=tuple(notes))
+
+
+_PLAIN_RECORD = re.compile(rb"[\x1d\x1e\x1f\x20-\x7e]*")
+"""Printable ASCII and the ISO 2709 separators only: MARC-8 and UTF-8 read it the same."""
+
+
+def _decode_plain(raw: bytes, forced: Charset | None) -> DecodedMarc:
+    """Most records are plain ASCII: one pymarc parse, no character conversion."""
+    if len(raw) < MIN_RECORD_LENGTH:
+        raise MarcError(f"{len(raw)} bytes are too few for a MARC record")
+    try:
+        record = Record(data=raw, to_unicode=True, force_utf8=True)
+    except _PARSE_FAILURES as exc:
+        reason = str(exc) or type(exc).__name__
+        raise MarcError(f"not a readable ISO 2709 record: {reason}") from exc
+    charset, notes = (forced, []) if forced else _detect_charset(raw)
+    notes.extend(_structure_notes(raw, record))
+    record.leader = Leader(_unicode_leader(str(record.leader)))
     return DecodedMarc(record=record, raw=raw, encoding=charset, warnings=tuple(notes))
 
 
