@@ -36,7 +36,9 @@ ZEBRA_CONFIG_DIR = FIXTURES_DIR / "zebra"
 # Where the MARC test files live: $SHELFNET_MARC_DATA, else the first of these
 # directories that holds jazz_1k.mrc.
 MARC_DATA_ENV = "SHELFNET_MARC_DATA"
-MARC_DATA_DIRS = (FIXTURES_DIR / "marc", Path("/work/shared/data/marc"))
+SHARED_MARC_DIR = REPO_ROOT.parent / "shared" / "data" / "marc"
+"""The project's shared, read-only MARC test files (../shared beside the checkout)."""
+MARC_DATA_DIRS = (FIXTURES_DIR / "marc", SHARED_MARC_DIR)
 
 LOOPBACK = "127.0.0.1"
 

@@ -29,8 +29,8 @@ from pathlib import Path
 import pytest
 
 from shelfnet.marc import DecodedMarc, iter_marc
+from tests.peers import SHARED_MARC_DIR
 
-SHARED_MARC = Path(__file__).parents[2].parent / "shared" / "data" / "marc"
 YAZ_MARCDUMP = shutil.which("yaz-marcdump")
 
 pytestmark = [
@@ -40,7 +40,7 @@ pytestmark = [
 
 
 def marc_file(name: str) -> Path:
-    path = SHARED_MARC / name
+    path = SHARED_MARC_DIR / name
     if not path.exists():
         pytest.skip(f"{path} is missing: the shared MARC test data belongs in ../shared")
     return path

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from pymarc import Field, Indicators, Leader, RawField, Record, Subfield
 
 from shelfnet.marc import DecodedMarc, MarcError, charset_name, decode_marc, iter_marc
+from tests.peers import SHARED_MARC_DIR
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "marc"
-SHARED_MARC = Path(__file__).parents[2].parent / "shared" / "data" / "marc"
 
 
 def fixture_records(name: str) -> list[DecodedMarc]:
@@ -23,7 +23,7 @@ def fixture_records(name: str) -> list[DecodedMarc]:
 
 
 def shared_file(name: str) -> bytes:
-    path = SHARED_MARC / name
+    path = SHARED_MARC_DIR / name
     if not path.exists():
         pytest.skip(f"{path} is missing: the shared MARC test data belongs in ../shared")
     return path.read_bytes()
