@@ -1,5 +1,7 @@
 """Query languages (PQF, CCL; CQL later) parsed to one RPN tree and written back."""
 
+from shelfnet.query.ccl import CclError, QualifierMap, load_qualifiers, parse_ccl
+from shelfnet.query.pqf import parse_pqf, to_pqf
 from shelfnet.query.rpn import (
     BIB1,
     AttributeElement,
@@ -17,13 +19,19 @@ from shelfnet.query.rpn import (
 __all__ = [
     "BIB1",
     "AttributeElement",
+    "CclError",
     "Node",
     "Operator",
     "OperatorKind",
     "Proximity",
+    "QualifierMap",
     "Query",
     "QueryError",
     "ResultSetId",
     "Term",
     "TermType",
+    "load_qualifiers",
+    "parse_ccl",
+    "parse_pqf",
+    "to_pqf",
 ]

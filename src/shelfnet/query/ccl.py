@@ -16,6 +16,8 @@ brief:
   a range.  ``r=omiteq`` leaves out the relation for ``=``.
 * ``and or not`` (left to right, no precedence), ``%``/``!`` proximity (unordered/ordered,
   optional distance), ``set=name``, parentheses, qualifier lists ``ti,au=``.
+* A term carries one attribute per type, the first its qualifiers give: YAZ passes its CCL
+  result through its PQF parser, which drops the others.
 * A qualifier file line is ``name [set,]type=value[,value]...`` (types ``u r p s t c`` or a
   number), ``name other-name...`` (an alias: any of them), or ``@directive value...``
   (``@case``, ``@field``, ``@truncation``, ``@mask``, ``@and``, ``@or``, ``@not``, ``@set``).
@@ -87,8 +89,14 @@ class SpecialValue(enum.Enum):
 
 _SPECIALS = {member.value: member for member in SpecialValue}
 _DIRECTIVE_VALUE = re.compile(r'"(?P<quoted>[^"]*)"|(?P<bare>\S+)')
-_TYPE_LETTERS = {"u": USE, "r": RELATION, "p": POSITION, "s": STRUCTURE, "t": TRUNCATION}
-_TYPE_LETTERS["c"] = COMPLETENESS
+_TYPE_LETTERS = {
+    "u": USE,
+    "r": RELATION,
+    "p": POSITION,
+    "s": STRUCTURE,
+    "t": TRUNCATION,
+    "c": COMPLETENESS,
+}
 
 
 @dataclass(frozen=True)
@@ -295,7 +303,7 @@ def _find_special(
 
 
 class CclErrorCode(enum.IntEnum):
-    """YAZ's CCL error codes (``ccl.h``); NESTED_TOO_DEEP is shelfnet's own."""
+    """YAZ's CCL error codes (``ccl.h``; 7 is never raised); NESTED_TOO_DEEP is ours."""
 
     TERM_EXPECTED = 1
     RP_EXPECTED = 2
@@ -303,7 +311,6 @@ class CclErrorCode(enum.IntEnum):
     OP_EXPECTED = 4
     BAD_RP = 5
     UNKNOWN_QUAL = 6
-    DOUBLE_QUAL = 7
     EQ_EXPECTED = 8
     BAD_RELATION = 9
     TRUNC_NOT_LEFT = 10
@@ -321,7 +328,6 @@ _MESSAGES = {
     CclErrorCode.OP_EXPECTED: "Operator expected",
     CclErrorCode.BAD_RP: "Unbalanced ')'",
     CclErrorCode.UNKNOWN_QUAL: "Unknown qualifier",
-    CclErrorCode.DOUBLE_QUAL: "Qualifiers applied twice",
     CclErrorCode.EQ_EXPECTED: "'=' expected",
     CclErrorCode.BAD_RELATION: "Bad relation",
     CclErrorCode.TRUNC_NOT_LEFT: "Left truncation not supported",
@@ -447,8 +453,11 @@ def _word_kind(word: str, qualifiers: QualifierMap) -> _Kind:
 
 _TERM_LIKE = frozenset({_Kind.TERM, _Kind.COMMA, _Kind.EQ, _Kind.REL, _Kind.SET})
 _SINGLE_TERM = frozenset({_Kind.TERM, _Kind.COMMA})
-_BOOLEANS = {_Kind.AND: OperatorKind.AND, _Kind.OR: OperatorKind.OR}
-_BOOLEANS[_Kind.NOT] = OperatorKind.AND_NOT
+_BOOLEANS = {
+    _Kind.AND: OperatorKind.AND,
+    _Kind.OR: OperatorKind.OR,
+    _Kind.NOT: OperatorKind.AND_NOT,
+}
 _RELATIONS = {"<": 1, "<=": 2, "=": 3, ">=": 4, ">": 5, "<>": 6}
 _ADJACENT = Proximity(exclusion=False, distance=2, ordered=False, relation=1, unit=2)
 _MAX_WORDS_PER_TERM = 200
@@ -456,7 +465,8 @@ _MAX_NESTING = 64
 _REGEX_SPECIALS = "^[]{}()|.*+?!$"
 _Z3958_SPECIALS = "#?\\"
 
-Qualifiers = Sequence[Qualifier] | None
+# The qualifiers in force for a term: those written before it, innermost first.
+_Applied = Sequence[Qualifier] | None
 
 
 def parse_ccl(text: str, qualifiers: QualifierMap | None = None) -> Query:
@@ -465,7 +475,7 @@ def parse_ccl(text: str, qualifiers: QualifierMap | None = None) -> Query:
     Raises CclError (a QueryError) with YAZ's message and the 1-based column of the problem.
     """
     parser = _Parser(text, qualifiers if qualifiers is not None else default_qualifiers())
-    return Query(root=parser.parse(), attribute_set=BIB1)
+    return Query(root=_one_attribute_per_type(parser.parse()), attribute_set=BIB1)
 
 
 class _Parser:
@@ -473,7 +483,7 @@ class _Parser:
 
     def __init__(self, text: str, qualifiers: QualifierMap) -> None:
         self.text = text
-        self.map = qualifiers
+        self.qualifiers = qualifiers
         self.tokens = _tokenize(text, qualifiers)
         self.index = 0
         self.depth = 0
@@ -500,27 +510,27 @@ class _Parser:
         return CclError(code, token.start + 1, self.text)
 
     # find ::= elements (and|or|not elements)*
-    def _find(self, qa: Qualifiers) -> Node:
-        node = self._elements(qa)
+    def _find(self, applied: _Applied) -> Node:
+        node = self._elements(applied)
         while self._current.kind in _BOOLEANS:
             kind = _BOOLEANS[self._current.kind]
             self.index += 1
-            node = Operator(kind, node, self._elements(qa))
+            node = Operator(kind, node, self._elements(applied))
         return node
 
-    def _elements(self, qa: Qualifiers) -> Node:
+    def _elements(self, applied: _Applied) -> Node:
         if self._current.kind is _Kind.SET:
             return self._result_set()
         ahead = self.index
         while self.tokens[ahead].kind is _Kind.TERM:
             ahead += 1
             if self.tokens[ahead].kind in (_Kind.REL, _Kind.EQ):
-                return self._qualifier_list(ahead, qa)
+                return self._qualifier_list(ahead, applied)
             if self.tokens[ahead].kind is not _Kind.COMMA:
                 break
             ahead += 1
-        if qa is not None or self.tokens[ahead].kind is _Kind.LP:
-            return self._terms(qa)
+        if applied is not None or self.tokens[ahead].kind is _Kind.LP:
+            return self._terms(applied)
         return self._unqualified()
 
     def _result_set(self) -> Node:
@@ -538,13 +548,13 @@ class _Parser:
         start = self.index
         node: Node | None = None
         seq = 0
-        while (qualifier := self.map.lookup("term", seq)) is not None:
+        while (qualifier := self.qualifiers.lookup("term", seq)) is not None:
             self.index = start
             node = _combine(node, self._terms([qualifier]), OperatorKind.OR)
             seq += 1
         return node if node is not None else self._terms(None)
 
-    def _qualifier_list(self, relation_index: int, qa: Qualifiers) -> Node:
+    def _qualifier_list(self, relation_index: int, applied: _Applied) -> Node:
         names = []
         position = self.index
         while position < relation_index:
@@ -553,30 +563,31 @@ class _Parser:
             if self.tokens[position].kind is _Kind.COMMA:
                 position += 1
         if self.merge_fields:
-            return self._merged_fields(names, relation_index, qa)
+            return self._merged_fields(names, relation_index, applied)
         return self._ored_fields(names, relation_index)
 
-    def _merged_fields(self, names: list[_Token], relation_index: int, qa: Qualifiers) -> Node:
-        """``ti,au=x``: one term with all their attributes (uses from the first), once per
-        alias member, ORed."""
+    def _merged_fields(self, names: list[_Token], relation_index: int, outer: _Applied) -> Node:
+        """``ti,au=x``: one term with the attributes of all of them and of the qualifiers
+        around (use attributes from the first only); once per alias member, ORed."""
         node: Node | None = None
         seq = 0
         while True:
             found = 0
-            applied: list[Qualifier] = []
+            listed: list[Qualifier] = []
             for name in names:
-                qualifier = self.map.lookup(name.raw, seq)
+                qualifier = self.qualifiers.lookup(name.raw, seq)
                 if qualifier is not None:
                     found += 1
                 elif seq > 0:
-                    qualifier = self.map.lookup(name.raw, 0)
+                    # A plain qualifier next to an alias stays in every alternative.
+                    qualifier = self.qualifiers.lookup(name.raw, 0)
                 if qualifier is None:
                     raise self._error(CclErrorCode.UNKNOWN_QUAL, name)
-                applied.append(qualifier)
+                listed.append(qualifier)
             if not found:
                 return _required(node)
             self.index = relation_index
-            node = _combine(node, self._relation(applied + list(qa or ())), OperatorKind.OR)
+            node = _combine(node, self._relation(listed + list(outer or ())), OperatorKind.OR)
             seq += 1
 
     def _ored_fields(self, names: list[_Token], relation_index: int) -> Node:
@@ -584,7 +595,7 @@ class _Parser:
         node: Node | None = None
         for name in names:
             seq = 0
-            while (qualifier := self.map.lookup(name.raw, seq)) is not None:
+            while (qualifier := self.qualifiers.lookup(name.raw, seq)) is not None:
                 self.index = relation_index
                 node = _combine(node, self._relation([qualifier]), OperatorKind.OR)
                 seq += 1
@@ -592,44 +603,44 @@ class _Parser:
                 raise self._error(CclErrorCode.UNKNOWN_QUAL, name)
         return _required(node)
 
-    def _relation(self, qa: Sequence[Qualifier]) -> Node:
-        ordered = _find_special(qa, RELATION, SpecialValue.ORDERED) or _find_special(
-            qa, RELATION, SpecialValue.RANGE
+    def _relation(self, applied: Sequence[Qualifier]) -> Node:
+        ordered = _find_special(applied, RELATION, SpecialValue.ORDERED) or _find_special(
+            applied, RELATION, SpecialValue.RANGE
         )
         if ordered is not None:
-            return self._ordered_relation(qa, ordered.attribute_set)
+            return self._ordered_relation(applied, ordered.attribute_set)
         if self._current.kind is not _Kind.EQ:
             raise self._error(CclErrorCode.EQ_EXPECTED, self._current)
         self.index += 1
-        return self._terms(qa)
+        return self._terms(applied)
 
-    def _ordered_relation(self, qa: Sequence[Qualifier], attribute_set: str | None) -> Node:
+    def _ordered_relation(self, applied: Sequence[Qualifier], attribute_set: str | None) -> Node:
         relation = _RELATIONS.get(self._current.raw)
         if relation is None:
             raise self._error(CclErrorCode.BAD_RELATION, self._current)
         self.index += 1
         if relation != 3:
-            return _with_relation(self._terms(qa), attribute_set, relation)
-        if _find_special(qa, RELATION, SpecialValue.RANGE):
+            return _with_relation(self._terms(applied), attribute_set, relation)
+        if _find_special(applied, RELATION, SpecialValue.RANGE):
             self._split_range()
         current, following = self._current, self.tokens[min(self.index + 1, len(self.tokens) - 1)]
         if current.kind is _Kind.TERM and following.raw == "-":
-            return self._range(qa, attribute_set)
+            return self._range(applied, attribute_set)
         if current.raw == "-":
             self.index += 1
-            return _with_relation(self._single_term(qa), attribute_set, 2)
-        node = self._terms(qa)
-        if _find_special(qa, RELATION, SpecialValue.OMIT_EQUALS):
+            return _with_relation(self._single_term(applied), attribute_set, 2)
+        node = self._terms(applied)
+        if _find_special(applied, RELATION, SpecialValue.OMIT_EQUALS):
             return node
         return _with_relation(node, attribute_set, relation)
 
-    def _range(self, qa: Sequence[Qualifier], attribute_set: str | None) -> Node:
+    def _range(self, applied: Sequence[Qualifier], attribute_set: str | None) -> Node:
         """``low - high`` is low <= x AND x <= high; ``low -`` is open above."""
-        low = _with_relation(self._single_term(qa), attribute_set, 4)
+        low = _with_relation(self._single_term(applied), attribute_set, 4)
         self.index += 1  # the "-"
         if self._current.kind is not _Kind.TERM:
             return low
-        high = _with_relation(self._single_term(qa), attribute_set, 2)
+        high = _with_relation(self._single_term(applied), attribute_set, 2)
         return Operator(OperatorKind.AND, low, high)
 
     def _split_range(self) -> None:
@@ -663,44 +674,46 @@ class _Parser:
             self.tokens[self.index + 1 : self.index + 2] = [dash, rest]
 
     # terms ::= terms2 ((% | !)? terms2)*
-    def _terms(self, qa: Qualifiers) -> Node:
-        node = self._terms2(qa)
+    def _terms(self, applied: _Applied) -> Node:
+        node = self._terms2(applied)
         while True:
             token = self._current
             if token.kind is _Kind.PROX:
                 self.index += 1
-                node = Operator(OperatorKind.PROX, node, self._terms2(qa), _proximity(token.raw))
+                node = Operator(
+                    OperatorKind.PROX, node, self._terms2(applied), _proximity(token.raw)
+                )
             elif token.kind in _TERM_LIKE:
-                # YAZ joins words separated by nothing but a parenthesis by adjacency.
-                node = Operator(OperatorKind.PROX, node, self._terms2(qa), _ADJACENT)
+                # Words right after a parenthesised group: YAZ joins them by adjacency.
+                node = Operator(OperatorKind.PROX, node, self._terms2(applied), _ADJACENT)
             else:
                 return node
 
-    def _terms2(self, qa: Qualifiers) -> Node:
+    def _terms2(self, applied: _Applied) -> Node:
         opening = self._current
         if opening.kind is not _Kind.LP:
-            return self._term_run(qa, _TERM_LIKE, multi=True)
+            return self._term_run(applied, _TERM_LIKE, multi=True)
         if self.depth == _MAX_NESTING:
             raise self._error(CclErrorCode.NESTED_TOO_DEEP, opening)
         self.index += 1
         self.depth += 1
-        node = self._find(qa)
+        node = self._find(applied)
         self.depth -= 1
         if self._current.kind is not _Kind.RP:
             raise self._error(CclErrorCode.RP_EXPECTED, self._current)
         self.index += 1
         return node
 
-    def _single_term(self, qa: Qualifiers) -> Node:
-        return self._term_run(qa, _SINGLE_TERM, multi=False)
+    def _single_term(self, applied: _Applied) -> Node:
+        return self._term_run(applied, _SINGLE_TERM, multi=False)
 
-    def _term_run(self, qa: Qualifiers, kinds: frozenset[_Kind], multi: bool) -> Node:
+    def _term_run(self, applied: _Applied, kinds: frozenset[_Kind], multi: bool) -> Node:
         """Consecutive words become terms as the structure pseudo-values say."""
-        if _find_special(qa, STRUCTURE, SpecialValue.SPLIT_LIST):
-            return self._split_list(qa, kinds)
-        and_list = _find_special(qa, STRUCTURE, SpecialValue.AND_LIST) is not None
-        or_list = _find_special(qa, STRUCTURE, SpecialValue.OR_LIST) is not None
-        auto_group = _find_special(qa, STRUCTURE, SpecialValue.AUTO_GROUP) is not None
+        if _find_special(applied, STRUCTURE, SpecialValue.SPLIT_LIST):
+            return self._split_list(applied, kinds)
+        and_list = _find_special(applied, STRUCTURE, SpecialValue.AND_LIST) is not None
+        or_list = _find_special(applied, STRUCTURE, SpecialValue.OR_LIST) is not None
+        auto_group = _find_special(applied, STRUCTURE, SpecialValue.AUTO_GROUP) is not None
         limit = 1 if (and_list or or_list or not multi) else _MAX_WORDS_PER_TERM
         top: Node | None = None
         while True:
@@ -711,7 +724,7 @@ class _Parser:
             if count == 0:
                 break
             words = self.tokens[self.index : self.index + count]
-            node = self._term_per_use(qa, words, is_phrase, auto_group)
+            node = self._term_per_use(applied, words, is_phrase, auto_group)
             self.index += count
             top = _combine(top, node, OperatorKind.OR if or_list else OperatorKind.AND)
             if not multi:
@@ -737,7 +750,7 @@ class _Parser:
             count += 1
         return count, is_phrase
 
-    def _split_list(self, qa: Qualifiers, kinds: frozenset[_Kind]) -> Node:
+    def _split_list(self, applied: _Applied, kinds: frozenset[_Kind]) -> Node:
         """s=sl: every way to cut the words into phrases, ORed; shorter phrases for long runs
         so the tree stays small (YAZ's limits)."""
         count = 0
@@ -757,7 +770,7 @@ class _Parser:
         ]
         pieces = {
             (start, length): self._term_per_use(
-                qa, words[start : start + length], length > 1, False
+                applied, words[start : start + length], length > 1, False
             )
             for start, length in order
         }
@@ -774,47 +787,47 @@ class _Parser:
         return suffixes[0]
 
     def _term_per_use(
-        self, qa: Qualifiers, words: list[_Token], is_phrase: bool, auto_group: bool
+        self, applied: _Applied, words: list[_Token], is_phrase: bool, auto_group: bool
     ) -> Node:
         """One term per use attribute of the first qualifier, ORed."""
         node: Node | None = None
-        uses = [a for a in qa[0].attributes if a.type == USE] if qa else []
+        uses = [a for a in applied[0].attributes if a.type == USE] if applied else []
         for use in uses:
-            term = self._term(qa, words, use, is_phrase, auto_group)
+            term = self._term(applied, words, use, is_phrase, auto_group)
             node = _combine(node, term, OperatorKind.OR)
-        return node if node is not None else self._term(qa, words, None, is_phrase, auto_group)
+        return node if node is not None else self._term(applied, words, None, is_phrase, auto_group)
 
     def _term(
         self,
-        qa: Qualifiers,
+        applied: _Applied,
         words: list[_Token],
         use: QualifierAttribute | None,
         is_phrase: bool,
         auto_group: bool,
     ) -> Term:
-        attributes = _sent(qa, use)
+        attributes = _sent(applied, use)
         if not any(a.type == STRUCTURE and isinstance(a.value, int) for a in attributes):
             phrase_word = (
-                None if auto_group else _find_special(qa, STRUCTURE, SpecialValue.PHRASE_WORD)
+                None if auto_group else _find_special(applied, STRUCTURE, SpecialValue.PHRASE_WORD)
             )
             if auto_group or phrase_word is not None:
                 attribute_set = phrase_word.attribute_set if phrase_word else None
                 attributes.append(AttributeElement(STRUCTURE, 1 if is_phrase else 2, attribute_set))
         # t=x or t=z (x decides when both) rewrites a term that has ? or # in it.
-        mode = _find_special(qa, TRUNCATION, SpecialValue.REGEX) or _find_special(
-            qa, TRUNCATION, SpecialValue.Z3958
+        mode = _find_special(applied, TRUNCATION, SpecialValue.REGEX) or _find_special(
+            applied, TRUNCATION, SpecialValue.Z3958
         )
         if not any(self._has_masking(word.raw) for word in words):
             mode = None
         text, left, right = self._term_text(words, mode)
-        truncation = self._truncation(qa, words[0], left, right, mode)
+        truncation = self._truncation(applied, words[0], left, right, mode)
         if truncation is not None:
             attributes.append(truncation)
         return Term(text, tuple(attributes))
 
     def _truncation(
         self,
-        qa: Qualifiers,
+        applied: _Applied,
         first: _Token,
         left: bool,
         right: bool,
@@ -827,14 +840,14 @@ class _Parser:
                 (False, True): (SpecialValue.RIGHT, 1, CclErrorCode.TRUNC_NOT_RIGHT),
                 (True, False): (SpecialValue.LEFT, 2, CclErrorCode.TRUNC_NOT_LEFT),
             }[(left, right)]
-            allowed = _find_special(qa, TRUNCATION, wanted)
+            allowed = _find_special(applied, TRUNCATION, wanted)
             if allowed is None:
                 raise self._error(code, first)
             return AttributeElement(TRUNCATION, value, allowed.attribute_set)
         if mode is not None:
             value = 102 if mode.value is SpecialValue.REGEX else 104
             return AttributeElement(TRUNCATION, value, mode.attribute_set)
-        none = _find_special(qa, TRUNCATION, SpecialValue.NONE)
+        none = _find_special(applied, TRUNCATION, SpecialValue.NONE)
         return None if none is None else AttributeElement(TRUNCATION, 100, none.attribute_set)
 
     def _term_text(
@@ -927,12 +940,12 @@ def _first_dash(raw: str) -> int:
     return len(raw)
 
 
-def _sent(qa: Qualifiers, use: QualifierAttribute | None) -> list[AttributeElement]:
+def _sent(applied: _Applied, use: QualifierAttribute | None) -> list[AttributeElement]:
     """The qualifiers' attributes that go on the wire: real values (not pseudo, not 0), only
     the chosen use attribute, and only the first numeric structure attribute."""
     sent: list[AttributeElement] = []
     structure_seen = False
-    for qualifier in qa or ():
+    for qualifier in applied or ():
         for attribute in qualifier.attributes:
             value = attribute.value
             if attribute.type == USE and use is not None and attribute is not use:
@@ -954,8 +967,9 @@ def _proximity(raw: str) -> Proximity:
 
 
 def _with_relation(node: Node, attribute_set: str | None, relation: int) -> Node:
-    """Set the relation attribute of a single term (replacing the latest one); YAZ leaves a
-    boolean or proximity result alone."""
+    """Set the relation attribute of a single term, replacing the one added last.  YAZ sets
+    none when the operand is a boolean or proximity result (it writes into the wrong node
+    type there, and can crash), so neither do we."""
     if not isinstance(node, Term):
         return node
     attributes = list(node.attributes)
@@ -967,6 +981,38 @@ def _with_relation(node: Node, attribute_set: str | None, relation: int) -> Node
     else:
         attributes.append(element)
     return replace(node, attributes=tuple(attributes))
+
+
+def _one_attribute_per_type(root: Node) -> Node:
+    """YAZ sends a CCL query through its PQF parser, which keeps one attribute per type: the
+    first one the qualifiers gave (e.g. ``ti,ti=x`` sends 1=4 once)."""
+    # Post-order walk with an explicit stack: a long list of words makes a deep tree.
+    done: list[Node] = []
+    pending: list[tuple[Node, bool]] = [(root, False)]
+    while pending:
+        node, children_done = pending.pop()
+        if isinstance(node, Operator) and not children_done:
+            pending += [(node, True), (node.right, False), (node.left, False)]
+        elif isinstance(node, Operator):
+            right, left = done.pop(), done.pop()
+            done.append(replace(node, left=left, right=right))
+        elif isinstance(node, Term):
+            done.append(replace(node, attributes=_first_of_each_type(node.attributes)))
+        else:
+            done.append(node)
+    return done[0]
+
+
+def _first_of_each_type(
+    attributes: tuple[AttributeElement, ...],
+) -> tuple[AttributeElement, ...]:
+    seen: set[int] = set()
+    kept: list[AttributeElement] = []
+    for attribute in attributes:
+        if attribute.type not in seen:
+            seen.add(attribute.type)
+            kept.append(attribute)
+    return tuple(kept)
 
 
 def _combine(left: Node | None, right: Node, kind: OperatorKind) -> Node:

@@ -1,13 +1,15 @@
 """YAZ's Prefix Query Format (PQF) read into the RPN tree and written back.
 
 The grammar is YAZ's (``@attrset``, ``@attr``, ``@and``/``@or``/``@not``, ``@prox``, ``@set``,
-``@term``; terms bare, in ``"..."`` or ``{...}``, with backslash escapes).  Three choices differ
-from YAZ's own parser, each because YAZ's behaviour cannot be written back faithfully:
+``@term``; terms bare, in ``"..."`` or ``{...}``, with backslash escapes).  Tokens are separated
+by spaces only, as in YAZ, so a tab is part of a term.  Three choices differ from YAZ's own
+parser:
 
-* an ``@attr`` without a set does not inherit the set of the ``@attr`` before it;
-* ``@set`` names have their backslash escapes decoded, like terms;
-* an unknown ``@term`` type, an unterminated quote or a non-integer where one is due is an
-  error instead of being ignored.
+* an ``@attr`` without a set does not inherit the set of the ``@attr`` before it (YAZ's own
+  PQF printers assume it does not, and a tree could not be written back otherwise);
+* ``@set`` names have their backslash escapes decoded, like terms (YAZ keeps them);
+* an unknown ``@term`` type or ``@prox`` parameter, an unterminated quote, an empty attribute
+  value or a non-integer where one is due is an error (YAZ ignores it or guesses).
 
 As in YAZ, an inner ``@attr`` overrides an outer one of the same type, and ``@term`` sets the
 term type for every term after it in the text, not just the next sub-query.
@@ -153,19 +155,14 @@ class _Lexer:
         return min(pos, len(text))
 
 
+@dataclass
 class _Frame:
     """An operator whose operands are still being read, and the attributes in scope for them."""
 
-    def __init__(
-        self,
-        kind: OperatorKind,
-        proximity: Proximity | None,
-        attributes: tuple[AttributeElement, ...],
-    ) -> None:
-        self.kind = kind
-        self.proximity = proximity
-        self.attributes = attributes
-        self.left: Node | None = None
+    kind: OperatorKind
+    proximity: Proximity | None
+    attributes: tuple[AttributeElement, ...]
+    left: Node | None = None
 
 
 class _Parser:

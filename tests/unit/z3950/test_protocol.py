@@ -139,3 +139,20 @@ def test_an_apdu_larger_than_allowed_is_refused_before_it_arrives() -> None:
     origin.receive_data(b"\xbf\x30\x84\x7f\xff\xff\xff")
     with pytest.raises(RemoteProtocolError):
         origin.next_event()
+
+
+@given(st.lists(st.binary(max_size=64), max_size=8))
+@settings(max_examples=500)
+def test_arbitrary_bytes_from_the_peer_give_events_or_remote_protocol_error(
+    chunks: list[bytes],
+) -> None:
+    origin, _target = connected_pair()
+    origin.send(SearchRequest(QUERY))
+    for chunk in chunks:
+        origin.receive_data(chunk)  # an empty chunk is end of file
+        try:
+            while (event := origin.next_event()) is not None:
+                if isinstance(event, ConnectionClosed):
+                    return
+        except RemoteProtocolError:
+            return
