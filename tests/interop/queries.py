@@ -15,9 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-# Temporary qualifier file in YAZ format; switch to
-# src/shelfnet/query/default.qual once that exists and keeps these names.
-CCL_QUALIFIER_FILE = Path(__file__).resolve().parent.parent / "fixtures" / "ccl.qual"
+# shelfnet's default CCL qualifier file, in YAZ's format: yaz-client reads the same file.
+CCL_QUALIFIER_FILE = Path(__file__).resolve().parents[2] / "src/shelfnet/query/default.qual"
 
 
 @dataclass(frozen=True)

@@ -15,16 +15,18 @@ import pytest
 
 from shelfnet.marc import decode_marc, parse_marcxml, record_to_marcxml
 from shelfnet.output import record_text
+from shelfnet.query.ccl import load_qualifiers, parse_ccl
 from shelfnet.query.pqf import parse_pqf
 from shelfnet.z3950 import oids
 from shelfnet.z3950.client import Connection, ResultSet
 from shelfnet.z3950.errors import DiagnosticError
 from shelfnet.z3950.events import SortKey
 from shelfnet.z3950.records import Holding, OpacRecord
-from tests.interop.queries import JAZZ_PQF, QueryCase
+from tests.interop.queries import CCL_QUALIFIER_FILE, JAZZ_CCL, JAZZ_PQF, QueryCase
 from tests.peers import (
     Target,
     split_iso2709,
+    yaz_client_hits_ccl,
     yaz_client_marcdump,
     zoomsh_hits,
     zoomsh_scan,
@@ -253,3 +255,17 @@ def test_deleted_result_sets_are_gone(zebra_target: Target) -> None:
         return caught.value.code
 
     assert run(zebra_target, work) == 30  # Specified result set does not exist
+
+
+@pytest.mark.usefixtures("yaz_client")
+@pytest.mark.parametrize("case", JAZZ_CCL, ids=lambda c: c.query)
+def test_ccl_hit_counts_equal_yaz_client_with_the_same_qualifier_file(
+    zebra_target: Target, case: QueryCase
+) -> None:
+    qualifiers = load_qualifiers(CCL_QUALIFIER_FILE)
+
+    async def work(conn: Connection) -> int:
+        return (await conn.search(parse_ccl(case.query, qualifiers))).size
+
+    theirs = yaz_client_hits_ccl(zebra_target, case.query, CCL_QUALIFIER_FILE)
+    assert run(zebra_target, work) == theirs
