@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import asn1tools
@@ -26,9 +26,11 @@ Value = Any
 """A decoded ASN.1 value as asn1tools represents it (dicts, tuples for CHOICEs, ints, bytes)."""
 
 
+ASN_DIR = Path(__file__).with_name("asn")
+
+
 def _sources() -> list[str]:
-    folder = resources.files("shelfnet.z3950") / "asn"
-    return [(folder / name).read_text(encoding="utf-8") for name in ASN_MODULES]
+    return [(ASN_DIR / name).read_text(encoding="utf-8") for name in ASN_MODULES]
 
 
 def _digest(sources: list[str]) -> str:
@@ -42,18 +44,15 @@ def parse_modules() -> dict[str, Any]:
 
 def write_cache() -> None:
     """Regenerate ``asn/compiled.json`` from the ASN.1 sources."""
-    folder = resources.files("shelfnet.z3950") / "asn"
     document = {"sha256": _digest(_sources()), "modules": parse_modules()}
-    path = folder / _CACHE_NAME
-    with resources.as_file(path) as real:
-        real.write_text(json.dumps(document, sort_keys=True, indent=0) + "\n", encoding="utf-8")
+    text = json.dumps(document, sort_keys=True, indent=0) + "\n"
+    (ASN_DIR / _CACHE_NAME).write_text(text, encoding="utf-8")
 
 
 def cached_modules() -> dict[str, Any] | None:
     """The cached parse of the modules, or None when missing or stale."""
-    path = resources.files("shelfnet.z3950") / "asn" / _CACHE_NAME
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads((ASN_DIR / _CACHE_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if document.get("sha256") != _digest(_sources()):
@@ -110,4 +109,4 @@ def decode_apdu(data: bytes | bytearray) -> tuple[str, Value]:
 
 if __name__ == "__main__":
     write_cache()
-    print("wrote", resources.files("shelfnet.z3950") / "asn" / _CACHE_NAME)
+    print("wrote", ASN_DIR / _CACHE_NAME)
