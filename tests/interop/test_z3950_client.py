@@ -269,3 +269,20 @@ def test_ccl_hit_counts_equal_yaz_client_with_the_same_qualifier_file(
 
     theirs = yaz_client_hits_ccl(zebra_target, case.query, CCL_QUALIFIER_FILE)
     assert run(zebra_target, work) == theirs
+
+
+def test_zebra_negotiates_utf8(zebra_target: Target) -> None:
+    async def work(conn: Connection) -> tuple[str | None, int]:
+        assert conn.init_response is not None
+        return conn.init_response.charset, (await conn.search("@attr 1=4 köln")).size
+
+    assert run(zebra_target, work) == ("utf-8", 1)
+
+
+def test_a_record_the_target_cannot_give_is_a_surrogate_diagnostic(ztest_target: Target) -> None:
+    async def work(conn: Connection) -> list[object]:
+        result = await conn.search("@attr 1=4 computer")
+        return [r.diagnostic for r in await result.records(0, 3)]
+
+    diagnostics = run(ztest_target, work, preferred_record_syntax="grs-1")
+    assert all(d is not None and d.code == 14 for d in diagnostics)

@@ -57,6 +57,7 @@ from shelfnet.z3950.events import (
     SortKey,
     SortRequest,
     SortResponse,
+    TriggerResourceControlRequest,
 )
 from shelfnet.z3950.protocol import Connection as ProtocolConnection
 from shelfnet.z3950.protocol import Role, State
@@ -326,6 +327,12 @@ class Connection:
             raise DiagnosticError(diagnostic)
         size = response.result_count if response.result_count is not None else result_set.size
         return ResultSet(self, name, size)
+
+    def trigger_resource_control(self, action: int = 3) -> None:
+        """Ask the target, in the middle of an operation, for a resource report (1), resource
+        control (2) or to cancel the operation (3). It answers, if at all, within the operation.
+        """
+        self._write(self._protocol.send(TriggerResourceControlRequest(action=action)))
 
     async def delete_result_sets(self, *names: str) -> DeleteResultSetResponse:
         """Delete the named result sets (all of them when none is named)."""

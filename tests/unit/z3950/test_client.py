@@ -18,6 +18,7 @@ from shelfnet.z3950.client import Connection, Target
 from shelfnet.z3950.diagnostics import Diagnostic
 from shelfnet.z3950.errors import (
     ConnectError,
+    DiagnosticError,
     InitRefused,
     RemoteProtocolError,
     ServerClosed,
@@ -34,6 +35,7 @@ from shelfnet.z3950.events import (
     ResourceControlResponse,
     SearchRequest,
     SearchResponse,
+    TriggerResourceControlRequest,
 )
 from shelfnet.z3950.protocol import Connection as Protocol
 from shelfnet.z3950.protocol import Role
@@ -191,3 +193,27 @@ def test_resource_and_access_control_requests_are_answered_mid_search() -> None:
         ResourceControlResponse(continue_=True),
         AccessControlResponse(simple=b"secret"),
     ]
+
+
+def test_trigger_resource_control_reaches_the_target_mid_search() -> None:
+    seen: list[object] = []
+
+    async def slow(
+        proto: Protocol, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        await accept_init(proto, reader, writer)
+        await read_event(proto, reader)
+        seen.append(await read_event(proto, reader))
+        writer.write(proto.send(SearchResponse(result_count=0, search_status=False)))
+        await read_event(proto, reader)
+
+    async def client(port: int) -> None:
+        async with Connection("127.0.0.1", port) as conn:
+            search = asyncio.create_task(conn.search("@attr 1=4 jazz"))
+            await asyncio.sleep(0.1)
+            conn.trigger_resource_control(3)
+            with pytest.raises(DiagnosticError):
+                await search
+
+    asyncio.run(with_target(slow, client))
+    assert seen == [TriggerResourceControlRequest(action=3)]
