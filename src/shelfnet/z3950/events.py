@@ -838,78 +838,63 @@ class AccessControlResponse(Event):
         return cls(simple=simple, diagnostic=diagnostic, reference_id=value.get("referenceId"))
 
 
+class _FlatEvent(Event):
+    """An APDU whose members are all plain values: ``members`` maps field to ASN.1 member."""
+
+    members: ClassVar[dict[str, str]]
+
+    def to_value(self, charset: str) -> Value:
+        value: dict[str, Any] = {}
+        for attribute, member in {**self.members, "reference_id": "referenceId"}.items():
+            _put(value, member, getattr(self, attribute))
+        return value
+
+    @classmethod
+    def from_value(cls, value: Value, charset: str) -> Event:
+        members = {**cls.members, "reference_id": "referenceId"}
+        return cls(**{a: value[m] for a, m in members.items() if m in value})
+
+
 @dataclass(frozen=True)
-class ResourceControlRequest(Event):
+class ResourceControlRequest(_FlatEvent):
     pdu: ClassVar[str] = "resourceControlRequest"
+    members: ClassVar[dict[str, str]] = {
+        "response_required": "responseRequired",
+        "suspended": "suspendedFlag",
+        "partial_results_available": "partialResultsAvailable",
+        "triggered": "triggeredRequestFlag",
+    }
     response_required: bool = True
     suspended: bool | None = None
     partial_results_available: int | None = None
     triggered: bool | None = None
     reference_id: bytes | None = None
 
-    def to_value(self, charset: str) -> Value:
-        value: dict[str, Any] = {"responseRequired": self.response_required}
-        _put(value, "suspendedFlag", self.suspended)
-        _put(value, "partialResultsAvailable", self.partial_results_available)
-        _put(value, "triggeredRequestFlag", self.triggered)
-        _put(value, "referenceId", self.reference_id)
-        return value
-
-    @classmethod
-    def from_value(cls, value: Value, charset: str) -> ResourceControlRequest:
-        return cls(
-            response_required=bool(value["responseRequired"]),
-            suspended=value.get("suspendedFlag"),
-            partial_results_available=value.get("partialResultsAvailable"),
-            triggered=value.get("triggeredRequestFlag"),
-            reference_id=value.get("referenceId"),
-        )
-
 
 @dataclass(frozen=True)
-class ResourceControlResponse(Event):
+class ResourceControlResponse(_FlatEvent):
     pdu: ClassVar[str] = "resourceControlResponse"
+    members: ClassVar[dict[str, str]] = {
+        "continue_": "continueFlag",
+        "result_set_wanted": "resultSetWanted",
+    }
     continue_: bool = True
     result_set_wanted: bool | None = None
     reference_id: bytes | None = None
 
-    def to_value(self, charset: str) -> Value:
-        value: dict[str, Any] = {"continueFlag": self.continue_}
-        _put(value, "resultSetWanted", self.result_set_wanted)
-        _put(value, "referenceId", self.reference_id)
-        return value
-
-    @classmethod
-    def from_value(cls, value: Value, charset: str) -> ResourceControlResponse:
-        return cls(
-            continue_=bool(value["continueFlag"]),
-            result_set_wanted=value.get("resultSetWanted"),
-            reference_id=value.get("referenceId"),
-        )
-
 
 @dataclass(frozen=True)
-class TriggerResourceControlRequest(Event):
+class TriggerResourceControlRequest(_FlatEvent):
     """Origin asks the target for a resource report (1), resource control (2) or to cancel (3)."""
 
     pdu: ClassVar[str] = "triggerResourceControlRequest"
+    members: ClassVar[dict[str, str]] = {
+        "action": "requestedAction",
+        "result_set_wanted": "resultSetWanted",
+    }
     action: int = 3
     result_set_wanted: bool | None = None
     reference_id: bytes | None = None
-
-    def to_value(self, charset: str) -> Value:
-        value: dict[str, Any] = {"requestedAction": self.action}
-        _put(value, "resultSetWanted", self.result_set_wanted)
-        _put(value, "referenceId", self.reference_id)
-        return value
-
-    @classmethod
-    def from_value(cls, value: Value, charset: str) -> TriggerResourceControlRequest:
-        return cls(
-            action=value["requestedAction"],
-            result_set_wanted=value.get("resultSetWanted"),
-            reference_id=value.get("referenceId"),
-        )
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ from shelfnet.query.rpn import (
 from shelfnet.z3950 import oids
 from shelfnet.z3950.diagnostics import Diagnostic
 from shelfnet.z3950.events import (
+    AccessControlRequest,
+    AccessControlResponse,
     Close,
     CloseReason,
     DeleteResultSetRequest,
@@ -28,12 +30,15 @@ from shelfnet.z3950.events import (
     InitResponse,
     PresentRequest,
     PresentResponse,
+    ResourceControlRequest,
+    ResourceControlResponse,
     ScanEntry,
     ScanResponse,
     SearchRequest,
     SearchResponse,
     SortKey,
     SortRequest,
+    TriggerResourceControlRequest,
 )
 from shelfnet.z3950.records import Record
 
@@ -149,4 +154,29 @@ events = st.one_of(
     ),
     st.builds(DeleteResultSetRequest, names=st.lists(names, max_size=3).map(tuple)),
     st.builds(Close, reason=st.sampled_from(list(CloseReason)), info=st.none() | text),
+    st.builds(
+        ResourceControlRequest,
+        response_required=st.booleans(),
+        suspended=st.none() | st.booleans(),
+        partial_results_available=st.none() | st.integers(1, 3),
+        triggered=st.none() | st.booleans(),
+        reference_id=st.none() | st.binary(max_size=8),
+    ),
+    st.builds(
+        ResourceControlResponse,
+        continue_=st.booleans(),
+        result_set_wanted=st.none() | st.booleans(),
+    ),
+    st.builds(
+        TriggerResourceControlRequest,
+        action=st.integers(1, 3),
+        result_set_wanted=st.none() | st.booleans(),
+        reference_id=st.none() | st.binary(max_size=8),
+    ),
+    st.builds(AccessControlRequest, simple=st.binary(max_size=20)),
+    st.builds(
+        AccessControlResponse,
+        simple=st.none() | st.binary(max_size=20),
+        diagnostic=st.none() | diagnostics,
+    ),
 )
