@@ -21,6 +21,7 @@ lint: $(BIN)/.installed
 
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
+	$(BIN)/mypy --strict benchmarks
 
 unit: $(BIN)/.installed
 	$(BIN)/python -m pytest -q tests/unit
