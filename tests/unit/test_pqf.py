@@ -25,6 +25,7 @@ from shelfnet.query import (
     parse_pqf,
     to_pqf,
 )
+from tests.strategies import rpn_trees
 
 GILS = "1.2.840.10003.3.5"
 EXP1 = "1.2.840.10003.3.2"
@@ -353,19 +354,8 @@ PROXIMITIES = st.builds(
 )
 
 
-def operators(children: st.SearchStrategy[Node]) -> st.SearchStrategy[Node]:
-    boolean = st.builds(
-        Operator,
-        st.sampled_from([OperatorKind.AND, OperatorKind.OR, OperatorKind.AND_NOT]),
-        children,
-        children,
-    )
-    prox = st.builds(Operator, st.just(OperatorKind.PROX), children, children, PROXIMITIES)
-    return boolean | prox
-
-
-NODES: st.SearchStrategy[Node] = st.recursive(
-    terms() | st.builds(ResultSetId, st.text()), operators, max_leaves=12
+NODES: st.SearchStrategy[Node] = rpn_trees(
+    terms() | st.builds(ResultSetId, st.text()), PROXIMITIES, max_leaves=12
 )
 QUERIES = st.builds(Query, NODES, OIDS)
 

@@ -9,8 +9,6 @@ from hypothesis import strategies as st
 from shelfnet.query.rpn import (
     AttributeElement,
     Node,
-    Operator,
-    OperatorKind,
     Proximity,
     Query,
     ResultSetId,
@@ -41,6 +39,7 @@ from shelfnet.z3950.events import (
     TriggerResourceControlRequest,
 )
 from shelfnet.z3950.records import Record
+from tests.strategies import rpn_trees
 
 text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)
 names = st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=12)
@@ -79,25 +78,8 @@ proximities = st.builds(
 )
 
 
-def _operators(children: st.SearchStrategy[Node]) -> st.SearchStrategy[Node]:
-    plain = st.builds(
-        Operator,
-        kind=st.sampled_from([OperatorKind.AND, OperatorKind.OR, OperatorKind.AND_NOT]),
-        left=children,
-        right=children,
-    )
-    prox = st.builds(
-        Operator,
-        kind=st.just(OperatorKind.PROX),
-        left=children,
-        right=children,
-        proximity=proximities,
-    )
-    return plain | prox
-
-
-nodes: st.SearchStrategy[Node] = st.recursive(
-    terms | st.builds(ResultSetId, names), _operators, max_leaves=8
+nodes: st.SearchStrategy[Node] = rpn_trees(
+    terms | st.builds(ResultSetId, names), proximities, max_leaves=8
 )
 queries = st.builds(Query, root=nodes)
 
