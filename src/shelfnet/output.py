@@ -6,8 +6,10 @@ import dataclasses
 import json
 from typing import Any, BinaryIO
 
+import pymarc
 from rich.console import Console
 
+from shelfnet.z3950.oids import XML_SYNTAXES
 from shelfnet.z3950.records import GrsElement, Holding, OpacRecord, Record
 
 err = Console(stderr=True, highlight=False)
@@ -54,28 +56,45 @@ class RecordWriter:
 
     def _write_marc(self, position: int, record: Record) -> None:
         marc = _marc_of(record)
-        if marc is None:
+        if marc is not None:
+            self.stream.write(marc.raw)  # the target's bytes, untouched
+        elif (parsed := _marcxml_of(record)) is not None:
+            self.stream.write(parsed.as_marc())
+        else:
             err.print(f"record {position}: {record.syntax_name} is not MARC; not written")
-            return
-        self.stream.write(marc.raw)
 
     def _write_marcxml(self, position: int, record: Record) -> None:
         from shelfnet.marc import record_to_marcxml
 
         marc = _marc_of(record)
-        if marc is None:
+        parsed = marc.marc().record if marc is not None else _marcxml_of(record)
+        if parsed is None:
             err.print(f"record {position}: {record.syntax_name} is not MARC; not written")
             return
-        self.stream.write(record_to_marcxml(marc.marc().record) + b"\n")
+        self.stream.write(record_to_marcxml(parsed) + b"\n")
 
 
 def _marc_of(record: Record) -> Record | None:
+    """The ISO 2709 record inside ``record``: itself, or an OPAC record's bibliographic part."""
     if record.is_marc:
         return record
     if isinstance(record.value, OpacRecord) and record.value.bibliographic is not None:
         bib = record.value.bibliographic
         return bib if bib.is_marc else None
     return None
+
+
+def _marcxml_of(record: Record) -> pymarc.Record | None:
+    """The pymarc record of an XML record that is one MARCXML record, else None."""
+    from shelfnet.marc import MarcError, parse_marcxml
+
+    if record.syntax not in XML_SYNTAXES or not record.raw:
+        return None
+    try:
+        records = parse_marcxml(record.raw)
+    except MarcError:
+        return None
+    return records[0] if len(records) == 1 else None
 
 
 def record_text(record: Record) -> str:
@@ -136,6 +155,9 @@ def record_json(record: Record) -> dict[str, Any]:
         out["database"] = record.database
     if record.is_marc:
         out["marc"] = record.marc().record.as_dict()
+    elif (parsed := _marcxml_of(record)) is not None:
+        out["marc"] = parsed.as_dict()
+        out["text"] = record.text
     elif isinstance(record.value, OpacRecord):
         bib = record.value.bibliographic
         out["opac"] = {

@@ -115,3 +115,18 @@ def test_opac_records_from_ztest_show_holdings(ztest_target: Target) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert b"=HOLDING" in done.stdout and b"call_number" in done.stdout
+
+
+def test_marcxml_records_can_be_saved_as_iso2709_and_json(zebra_target: Target) -> None:
+    query = "@attr 1=1003 ellington"
+    as_json = shelfnet(
+        "search", zebra_target.zurl, query, "--syntax", "xml", "--limit", "3", "--format", "json"
+    )
+    as_marc = shelfnet(
+        "search", zebra_target.zurl, query, "--syntax", "xml", "--limit", "3", "--format", "marc"
+    )
+    assert as_json.returncode == as_marc.returncode == 0
+    lines = [json.loads(line) for line in as_json.stdout.decode().splitlines()]
+    assert all(line["syntax"] == "xml" and "marc" in line for line in lines)
+    records = [decode_marc(raw).record for raw in split_iso2709(as_marc.stdout)]
+    assert [r.as_dict() for r in records] == [line["marc"] for line in lines]
