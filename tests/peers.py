@@ -224,20 +224,45 @@ def build_zebra(
 
 @contextmanager
 def start_zebra(
-    build: ZebraBuild, *, host: str = LOOPBACK, port: int | None = None
+    build: ZebraBuild,
+    *,
+    host: str = LOOPBACK,
+    port: int | None = None,
+    users: Mapping[str, str] | None = None,
 ) -> Iterator[tuple[str, int]]:
     """Run ``zebrasrv`` on the register of ``build`` until the block ends.
 
     Serves every database of the build; records come back as USMARC (the
-    indexed bytes, unchanged), XML (MARCXML) or SUTRS. Yields ``(host, port)``.
+    indexed bytes, unchanged), XML (MARCXML) or SUTRS. With ``users`` (name to
+    password) only those users may search: anonymous and wrong passwords get
+    Bib-1 1011 at Init. Yields ``(host, port)``.
     """
     program = find_program("zebrasrv")
+    front_end = "yazgfs.xml" if users is None else _zebra_auth_config(build.workdir, users)
 
     def argv(chosen: int, log: Path) -> list[str]:
-        return [program, "-f", "yazgfs.xml", "-l", str(log), f"tcp:{host}:{chosen}"]
+        return [program, "-f", front_end, "-l", str(log), f"tcp:{host}:{chosen}"]
 
     with _serve("zebrasrv", argv, host=host, port=port, workdir=build.workdir) as address:
         yield address
+
+
+def _zebra_auth_config(workdir: Path, users: Mapping[str, str]) -> str:
+    """A second front-end config over the same register, with a password file."""
+    (workdir / "passwd").write_text("".join(f"{u}:{p}\n" for u, p in users.items()))
+    permissions = "".join(f"perm.{user}: r\n" for user in users)
+    config = (workdir / "zebra.cfg").read_text(encoding="utf-8")
+    # A zebrasrv refuses to start where another holds the lock; both only read the register.
+    config, changed = re.subn(r"(?m)^lockDir: .*$", "lockDir: lock-auth", config)
+    if changed != 1:
+        raise PeerError("zebra.cfg must have one lockDir line")
+    (workdir / "lock-auth").mkdir(exist_ok=True)
+    (workdir / "zebra-auth.cfg").write_text(f"{config}\npasswd: passwd\n{permissions}")
+    front_end = (workdir / "yazgfs.xml").read_text(encoding="utf-8")
+    (workdir / "yazgfs-auth.xml").write_text(
+        front_end.replace("<config>zebra.cfg</config>", "<config>zebra-auth.cfg</config>")
+    )
+    return "yazgfs-auth.xml"
 
 
 def _prepare_zebra_workdir(workdir: Path) -> None:

@@ -92,3 +92,13 @@ def zebra_target(zebra_address: tuple[str, int]) -> Target:
 def zebra_mixed_target(zebra_address: tuple[str, int]) -> Target:
     host, port = zebra_address
     return Target(host, port, "mixed")
+
+
+ZEBRA_USERS = {"cataloguer": "s3cret"}
+
+
+@pytest.fixture(scope="session")
+def zebra_auth_target(zebra_build: ZebraBuild) -> Iterator[Target]:
+    """The jazz database behind a zebrasrv that only lets ZEBRA_USERS in."""
+    with start_zebra(zebra_build, users=ZEBRA_USERS) as (host, port):
+        yield Target(host, port, "jazz")

@@ -19,7 +19,7 @@ from shelfnet.query.ccl import load_qualifiers, parse_ccl
 from shelfnet.query.pqf import parse_pqf
 from shelfnet.z3950 import oids
 from shelfnet.z3950.client import Connection, ResultSet
-from shelfnet.z3950.errors import DiagnosticError
+from shelfnet.z3950.errors import DiagnosticError, InitRefused
 from shelfnet.z3950.events import SortKey
 from shelfnet.z3950.records import Holding, OpacRecord
 from tests.interop.queries import CCL_QUALIFIER_FILE, JAZZ_CCL, JAZZ_PQF, QueryCase
@@ -286,3 +286,16 @@ def test_a_record_the_target_cannot_give_is_a_surrogate_diagnostic(ztest_target:
 
     diagnostics = run(ztest_target, work, preferred_record_syntax="grs-1")
     assert all(d is not None and d.code == 14 for d in diagnostics)
+
+
+def test_idpass_authentication_with_zebra(zebra_auth_target: Target) -> None:
+    assert search(zebra_auth_target, "@attr 1=4 jazz", user="cataloguer", password="s3cret") == 415
+
+
+@pytest.mark.parametrize("credentials", [{}, {"user": "cataloguer", "password": "wrong"}])
+def test_a_refused_init_carries_bib1_1011(
+    zebra_auth_target: Target, credentials: dict[str, str]
+) -> None:
+    with pytest.raises(InitRefused) as caught:
+        search(zebra_auth_target, "@attr 1=4 jazz", **credentials)
+    assert caught.value.diagnostic is not None and caught.value.diagnostic.code == 1011

@@ -36,6 +36,7 @@ from shelfnet.z3950.errors import (
 from shelfnet.z3950.events import (
     AccessControlRequest,
     AccessControlResponse,
+    Authentication,
     Close,
     CloseReason,
     ConnectionClosed,
@@ -173,13 +174,10 @@ class Connection:
             ) from None
         except OSError as exc:
             raise ConnectError(f"{self.host}:{self.port}: {exc.strerror or exc}") from exc
-        auth = None
-        if self.user is not None or self.password is not None or self.group is not None:
-            auth = IdPass(self.user, self.password, self.group)
         charsets = (self.proposed_charset,) if self.proposed_charset else ()
         request = InitRequest(
             options=InitRequest.options | ({"negotiation"} if charsets else set()),
-            authentication=auth,
+            authentication=self._authentication(),
             preferred_message_size=self.preferred_message_size,
             exceptional_record_size=max(self.preferred_message_size, 8 * 1024 * 1024),
             implementation_version=__version__,
@@ -196,6 +194,12 @@ class Connection:
             self._protocol.charset = _python_codec(response.charset)
         self.init_response = response
         return response
+
+    def _authentication(self) -> Authentication:
+        """As ZOOM does: a user alone goes as ``open``, with a password or group as idPass."""
+        if self.password is None and self.group is None:
+            return self.user
+        return IdPass(self.user, self.password, self.group)
 
     async def close(self) -> None:
         """Send Close (finished), wait briefly for the target's Close, and drop the socket."""

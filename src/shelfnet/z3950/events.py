@@ -233,7 +233,7 @@ class InitResponse(Event):
 
             value["otherInfo"] = [response_other_info(self.charset)]
         if self.diagnostic is not None:
-            value["userInformationField"] = _diag1_external(self.diagnostic, charset)
+            value["userInformationField"] = _init_diagnostic_external(self.diagnostic, charset)
         return value
 
     @classmethod
@@ -241,10 +241,8 @@ class InitResponse(Event):
         from shelfnet.z3950.charset import selected_charset
 
         versions = bits_to_names(value["protocolVersion"], _VERSIONS)
-        diagnostic = None
         info = value.get("userInformationField")
-        if info is not None and info.get("direct-reference") == oids.DIAG_1:
-            diagnostic = decode_diag_rec(("externallyDefined", info), charset)
+        diagnostic = _init_diagnostic(info, charset) if info is not None else None
         return cls(
             accepted=bool(value["result"]),
             options=bits_to_names(value["options"], OPTION_NAMES),
@@ -268,6 +266,39 @@ def _diag1_external(diagnostic: Diagnostic, charset: str) -> Value:
         [{"diagnostic": ("defaultDiagRec", _default_diag(diagnostic, charset))}],
     )
     return {"direct-reference": oids.DIAG_1, "encoding": ("single-ASN1-type", inner)}
+
+
+def _init_diagnostic_external(diagnostic: Diagnostic, charset: str) -> Value:
+    """Why an Init was refused, as YAZ and Zebra send it: a diag-1 record inside userInfo-1
+    (an OtherInformation), in the Init response's userInformationField."""
+    from shelfnet.z3950 import codec
+
+    entry = {"information": ("externallyDefinedInfo", _diag1_external(diagnostic, charset))}
+    inner = codec.encode("OtherInformation", [entry])
+    return {"direct-reference": oids.USER_INFO_1, "encoding": ("single-ASN1-type", inner)}
+
+
+def _init_diagnostic(external: Value, charset: str) -> Diagnostic | None:
+    """The diagnostic in an Init response's userInformationField: diag-1 on its own or
+    inside userInfo-1. Anything else there is not a diagnostic and is ignored."""
+    from shelfnet.z3950 import codec
+    from shelfnet.z3950.errors import DecodeError
+
+    reference = external.get("direct-reference")
+    kind, raw = external["encoding"]
+    if reference == oids.DIAG_1:
+        return decode_diag_rec(("externallyDefined", external), charset)
+    if reference != oids.USER_INFO_1 or kind != "single-ASN1-type":
+        return None
+    try:
+        entries = codec.decode("OtherInformation", bytes(raw))
+    except DecodeError:
+        return None
+    for entry in entries:
+        info_kind, body = entry["information"]
+        if info_kind == "externallyDefinedInfo" and body.get("direct-reference") == oids.DIAG_1:
+            return decode_diag_rec(("externallyDefined", body), charset)
+    return None
 
 
 def _default_diag(diagnostic: Diagnostic, charset: str) -> Value:

@@ -32,6 +32,10 @@ DIAG_1 = f"{Z3950}.4.2"
 DIAG_ES = f"{Z3950}.4.3"
 DIAG_GENERAL = f"{Z3950}.4.4"
 
+# User information formats (10.x)
+USER_INFO_1 = f"{Z3950}.10.3"
+"""userInfo-1: an OtherInformation, where YAZ and Zebra put why an Init was refused."""
+
 # Negotiation (15.x)
 CHARSET_NEGOTIATION_3 = f"{Z3950}.15.3"
 PRIVATE_CHARSET_NAME = f"{Z3950}.15.1000.81.1"

@@ -95,7 +95,9 @@ records = marc_records | st.builds(Record, syntax=st.just(""), diagnostic=diagno
 events = st.one_of(
     st.builds(
         InitRequest,
-        authentication=st.none() | st.builds(IdPass, st.none() | text, st.none() | text),
+        authentication=st.none()
+        | st.builds(IdPass, st.none() | text, st.none() | text)
+        | st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=30),
         charsets=st.sampled_from([(), ("utf-8",)]),
         preferred_message_size=small,
     ),
