@@ -171,7 +171,8 @@ class Connection:
     def send(self, event: Event) -> bytes:
         """Check that ``event`` may be sent now, update the state, and return its bytes."""
         self._may_send(event)
-        data = codec.encode_apdu(event.pdu, event.to_value(self.charset))
+        name = event.name if isinstance(event, OtherAPDU) else event.pdu
+        data = codec.encode_apdu(name, event.to_value(self.charset))
         self._sent(event)
         return data
 

@@ -1,0 +1,178 @@
+"""One TOML file -> typed settings for every shelfnet service.
+
+With no file at all shelfnet runs on embedded defaults: everything under one data folder
+(SQLite catalogue, logs), unprivileged ports on loopback. A file only needs the keys it changes:
+
+    [data]
+    dir = "/var/lib/shelfnet"
+
+    [z3950]
+    host = "0.0.0.0"      # listen on every interface (the default is loopback only)
+    port = 210
+
+The file is found at ``--config``, else ``$SHELFNET_CONFIG``, else ``./shelfnet.toml`` when it
+exists. Unknown keys and wrong types are errors that name the file, section and key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from pathlib import Path
+from typing import Any, get_type_hints
+
+CONFIG_ENV = "SHELFNET_CONFIG"
+DEFAULT_FILE = Path("shelfnet.toml")
+
+
+class ConfigError(ValueError):
+    """A configuration file that cannot be used, with where and why."""
+
+
+@dataclass(frozen=True)
+class DataSettings:
+    dir: Path = Path("data")
+    """Where embedded defaults keep their files (catalogue database, logs)."""
+
+
+@dataclass(frozen=True)
+class CatalogSettings:
+    path: Path | None = None
+    """The SQLite catalogue file; default ``<data.dir>/catalog.sqlite``."""
+    database: str = "Default"
+    """The database name clients search (Z39.50 database, SRU path)."""
+    match_point: str = "001"
+    """Field (``001``) or field and subfield (``035$a``) that identifies a record on re-import."""
+    sample: bool = True
+    """Load the small bundled sample catalogue when the catalogue is empty."""
+
+
+@dataclass(frozen=True)
+class Z3950Settings:
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 2100
+    """Z39.50's registered port is 210; below 1024 needs privileges, so the default is 2100."""
+    max_connections: int = 1000
+    max_message_size: int = 16 * 1024 * 1024
+    """Largest APDU accepted or sent; larger declared lengths are refused before reading."""
+    idle_timeout: float = 600.0
+    """Seconds of silence after which a session is closed (Close: lack of activity)."""
+    max_result_sets: int = 32
+    """Named result sets one session may hold at once (more: Bib-1 112)."""
+    users: dict[str, str] = field(default_factory=dict)
+    """When not empty, only these users (user = password) may connect (idPass or open)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    data: DataSettings = field(default_factory=DataSettings)
+    catalog: CatalogSettings = field(default_factory=CatalogSettings)
+    z3950: Z3950Settings = field(default_factory=Z3950Settings)
+    source: Path | None = None
+    """The file these settings came from (None: embedded defaults)."""
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.catalog.path or self.data.dir / "catalog.sqlite"
+
+
+def find_config(explicit: Path | None = None) -> Path | None:
+    """The configuration file to read, or None for embedded defaults."""
+    if explicit is not None:
+        return explicit
+    if env := os.environ.get(CONFIG_ENV):
+        return Path(env)
+    return DEFAULT_FILE if DEFAULT_FILE.is_file() else None
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Settings from ``path`` (see ``find_config``); relative paths are taken from its folder."""
+    chosen = find_config(path)
+    if chosen is None:
+        return Settings()
+    try:
+        document = tomllib.loads(chosen.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{chosen}: cannot read: {exc.strerror or exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{chosen}: not valid TOML: {exc}") from exc
+    settings = _build(Settings, document, str(chosen), "")
+    return _anchor_paths(replace(settings, source=chosen), chosen.parent)
+
+
+def _build(cls: type[Any], table: dict[str, Any], source: str, prefix: str) -> Any:
+    hints = get_type_hints(cls)
+    known = {f.name for f in fields(cls) if f.name != "source"}
+    unknown = set(table) - known
+    if unknown:
+        where = f"[{prefix.rstrip('.')}] " if prefix else ""
+        raise ConfigError(f"{source}: {where}unknown key(s): {', '.join(sorted(unknown))}")
+    values: dict[str, Any] = {}
+    for name, raw in table.items():
+        expected = hints[name]
+        key = f"{prefix}{name}"
+        if is_dataclass(expected):
+            if not isinstance(raw, dict):
+                raise ConfigError(f"{source}: [{key}] must be a table")
+            values[name] = _build(expected, raw, source, f"{key}.")  # type: ignore[arg-type]
+        else:
+            values[name] = _convert(raw, expected, source, key)
+    return cls(**values)
+
+
+def _convert(raw: Any, expected: Any, source: str, key: str) -> Any:
+    text = str(expected)
+    if "Path" in text and isinstance(raw, str):
+        return Path(raw)
+    if expected is bool and isinstance(raw, bool):
+        return raw
+    if expected is int and isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    if expected is float and isinstance(raw, int | float) and not isinstance(raw, bool):
+        return float(raw)
+    if expected is str and isinstance(raw, str):
+        return raw
+    if (
+        text.startswith("dict")
+        and isinstance(raw, dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in raw.items())
+    ):
+        return dict(raw)
+    raise ConfigError(f"{source}: {key} = {raw!r} is not a valid {_describe(expected)}")
+
+
+def _describe(expected: Any) -> str:
+    names = {bool: "true/false", int: "whole number", float: "number", str: "string"}
+    return names.get(expected, str(expected).replace("pathlib.", ""))
+
+
+def _anchor_paths(settings: Settings, base: Path) -> Settings:
+    """Relative paths in a file mean relative to that file, not to the working directory."""
+    data = replace(settings.data, dir=base / settings.data.dir)
+    catalog = settings.catalog
+    if catalog.path is not None:
+        catalog = replace(catalog, path=base / catalog.path)
+    return replace(settings, data=data, catalog=catalog)
+
+
+@dataclass(frozen=True)
+class Listener:
+    """One port a service listens on, as ``shelfnet ports`` prints it."""
+
+    service: str
+    protocol: str
+    host: str
+    port: int
+    direction: str = "inbound"
+    purpose: str = ""
+
+
+def listeners(settings: Settings) -> list[Listener]:
+    """Every port the enabled services listen on."""
+    found: list[Listener] = []
+    if settings.z3950.enabled:
+        z = settings.z3950
+        found.append(Listener("z3950", "tcp", z.host, z.port, purpose="Z39.50 catalogue search"))
+    return found
