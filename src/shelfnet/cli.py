@@ -199,6 +199,47 @@ def demo(
     raise typer.Exit(run_demo(limit))
 
 
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", help="shelfnet.toml to read (default: $SHELFNET_CONFIG, ./shelfnet.toml)"
+    ),
+]
+
+
+def _settings(config: Path | None) -> object:
+    from shelfnet.config import ConfigError, load_settings
+
+    try:
+        return load_settings(config)
+    except ConfigError as exc:
+        raise _usage_error(str(exc)) from None
+
+
+@app.command()
+def ports(config: ConfigOpt = None) -> None:
+    """Print every port shelfnet's enabled services listen on (for firewall rules)."""
+    from rich.table import Table
+
+    from shelfnet.config import Settings, listeners
+
+    settings = _settings(config)
+    assert isinstance(settings, Settings)
+    table = Table("service", "protocol", "address", "port", "direction", "purpose")
+    for listener in listeners(settings):
+        table.add_row(
+            listener.service,
+            listener.protocol,
+            listener.host,
+            str(listener.port),
+            listener.direction,
+            listener.purpose,
+        )
+    Console(highlight=False).print(table)
+    where = settings.source or "embedded defaults (no shelfnet.toml)"
+    err.print(f"settings from {where}")
+
+
 @app.command()
 def version() -> None:
     """Print shelfnet's version."""

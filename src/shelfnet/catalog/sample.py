@@ -380,13 +380,15 @@ def _record(
     author, dates, title, subtitle, place, publisher, year, language, subjects, call = work
     record = Record(force_utf8=True)
     record.leader = Leader("00000cam a2200000 a 4500")
-    record.add_field(Field(tag="001", data=f"sample{number:04d}"))
-    record.add_field(Field(tag="003", data="SHELFNET"))
-    record.add_field(Field(tag="008", data=f"260101s{year}    xx            000 1 {language} d"))
+    record.fields.append(Field(tag="001", data=f"sample{number:04d}"))
+    record.fields.append(Field(tag="003", data="SHELFNET"))
+    record.fields.append(
+        Field(tag="008", data=f"260101s{year}    xx            000 1 {language} d")
+    )
     name = [Subfield("a", author + ("," if dates else "."))]
     if dates:
         name.append(Subfield("d", dates + "."))
-    record.add_field(Field(tag="100", indicators=Indicators("1", " "), subfields=name))
+    record.fields.append(Field(tag="100", indicators=Indicators("1", " "), subfields=name))
     title_subfields = [Subfield("a", title + (" :" if subtitle else " /"))]
     if subtitle:
         title_subfields.append(Subfield("b", subtitle + " /"))
@@ -400,10 +402,10 @@ def _record(
         ),
         0,
     )
-    record.add_field(
+    record.fields.append(
         Field(tag="245", indicators=Indicators("1", str(skip)), subfields=title_subfields)
     )
-    record.add_field(
+    record.fields.append(
         Field(
             tag="260",
             indicators=Indicators(" ", " "),
@@ -417,8 +419,8 @@ def _record(
     for subject in subjects:
         parts = subject.split(" -- ")
         subfields = [Subfield("a", parts[0])] + [Subfield("x", p) for p in parts[1:]]
-        record.add_field(Field(tag="650", indicators=Indicators(" ", "0"), subfields=subfields))
-    record.add_field(
+        record.fields.append(Field(tag="650", indicators=Indicators(" ", "0"), subfields=subfields))
+    record.fields.append(
         Field(
             tag="852",
             indicators=Indicators("0", " "),
