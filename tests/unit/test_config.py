@@ -1,0 +1,66 @@
+"""One TOML file drives every service; mistakes name the file and the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shelfnet.config import ConfigError, Settings, listeners, load_settings
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "shelfnet.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_no_file_means_embedded_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("SHELFNET_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings()
+    assert settings == Settings()
+    assert settings.catalog_path == Path("data/catalog.sqlite")
+    assert settings.z3950.port > 1024 and settings.z3950.host == "127.0.0.1"
+
+
+def test_a_file_changes_only_what_it_names(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, '[z3950]\nport = 210\nhost = "0.0.0.0"\n'))
+    assert (settings.z3950.port, settings.z3950.host) == (210, "0.0.0.0")
+    assert settings.z3950.max_result_sets == Settings().z3950.max_result_sets
+    assert settings.source == tmp_path / "shelfnet.toml"
+
+
+def test_relative_paths_are_relative_to_the_file(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, '[data]\ndir = "var"\n'))
+    assert settings.catalog_path == tmp_path / "var" / "catalog.sqlite"
+
+
+def test_the_environment_variable_names_the_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SHELFNET_CONFIG", str(write(tmp_path, "[z3950]\nport = 9999\n")))
+    assert load_settings().z3950.port == 9999
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[z3950]\nprot = 210\n", "unknown key(s): prot"),
+        ('[z3950]\nport = "210"\n', "z3950.port = '210' is not a valid whole number"),
+        ("[sru]\nport = 8080\n", "unknown key(s): sru"),
+        ("[z3950\nport = 1\n", "not valid TOML"),
+        ("z3950 = 5\n", "[z3950] must be a table"),
+        ("[z3950.users]\nalice = 7\n", "is not a valid"),
+    ],
+)
+def test_mistakes_name_the_file_and_the_key(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, text))
+    assert message in str(caught.value) and "shelfnet.toml" in str(caught.value)
+
+
+def test_listeners_list_the_enabled_services(tmp_path: Path) -> None:
+    assert [(x.service, x.port) for x in listeners(Settings())] == [("z3950", 2100)]
+    disabled = load_settings(write(tmp_path, "[z3950]\nenabled = false\n"))
+    assert listeners(disabled) == []
