@@ -72,8 +72,9 @@ def _usage_error(message: str) -> typer.Exit:
 def search(
     target: TargetArg,
     query: Annotated[str, typer.Argument(help="The query (PQF unless --ccl)")],
-    pqf: Annotated[bool, typer.Option("--pqf", help="The query is PQF (the default)")] = False,
+    pqf: Annotated[bool, typer.Option("--pqf", help="The query is PQF (Z39.50 default)")] = False,
     ccl: Annotated[bool, typer.Option("--ccl", help="The query is CCL")] = False,
+    cql: Annotated[bool, typer.Option("--cql", help="The query is CQL (SRU default)")] = False,
     syntax: Annotated[Syntax, typer.Option(help="Record syntax to ask for")] = Syntax.usmarc,
     element_set: Annotated[str, typer.Option(help="Element set name (F full, B brief)")] = "F",
     limit: Annotated[int, typer.Option(min=0, help="Records to fetch at most")] = 10,
@@ -83,14 +84,20 @@ def search(
     password: PasswordOpt = None,
     timeout: TimeoutOpt = 30.0,
 ) -> None:
-    """Search one Z39.50 target and print or save the records."""
+    """Search one target (Z39.50 HOST:PORT/DB, or SRU http://...) and print or save records."""
+    from shelfnet.sru.client import is_sru_target
     from shelfnet.z3950.client import Target
 
-    if pqf and ccl:
-        raise _usage_error("--pqf and --ccl exclude each other")
+    if pqf + ccl + cql > 1:
+        raise _usage_error("--pqf, --ccl and --cql exclude each other")
+    sru = is_sru_target(target)
+    if sru and (pqf or ccl):
+        raise _usage_error("SRU targets are searched with CQL (--cql)")
+    if cql and not sru:
+        raise _usage_error("CQL goes to SRU targets (http://...); use --pqf or --ccl here")
     try:
-        where = Target.parse(target)
-        parsed = _parse_query(query, ccl)
+        where: Target | str = target if sru else Target.parse(target)
+        parsed: Query | str = query if sru else _parse_query(query, ccl)
     except (ValueError, QueryError) as exc:
         raise _usage_error(str(exc)) from None
     from shelfnet.output import RecordWriter
@@ -112,7 +119,7 @@ def search(
 
 async def _search(
     where: object,
-    query: Query,
+    query: Query | str,
     syntax: str,
     element_set: str,
     limit: int,
@@ -122,12 +129,14 @@ async def _search(
     timeout: float,
 ) -> int:
     from shelfnet.output import RecordWriter
+    from shelfnet.sru.client import Connection as SruConnection
     from shelfnet.z3950.client import Connection, Target
     from shelfnet.z3950.errors import Z3950Error
 
-    assert isinstance(where, Target) and isinstance(writer, RecordWriter)
-    try:
-        async with Connection.to(
+    assert isinstance(writer, RecordWriter)
+    connection: Connection | SruConnection
+    if isinstance(where, Target):
+        connection = Connection.to(
             where,
             preferred_record_syntax=syntax,
             element_set_name=element_set,
@@ -135,8 +144,13 @@ async def _search(
             password=password,
             timeout=timeout,
             connect_timeout=min(timeout, 10.0),
-        ) as conn:
-            result = await conn.search(query, prefetch=min(limit, conn.present_chunk))
+        )
+    else:
+        connection = SruConnection.to(str(where), timeout=timeout)
+    try:
+        async with connection as conn:
+            prefetch = min(limit, conn.present_chunk)
+            result = await conn.search(query, prefetch=prefetch)  # type: ignore[arg-type]
             err.print(f"{where}: {result.size} hits")
             wanted = min(limit, result.size)
             position = 0

@@ -112,6 +112,8 @@ def record_text(record: Record) -> str:
         return "\n".join(parts)
     if isinstance(record.value, tuple):
         return "\n".join(_grs_lines(record.value, 0))
+    if (parsed := _marcxml_of(record)) is not None:
+        return str(to_mnemonic(parsed)).rstrip("\n")
     return record.text.rstrip("\n")
 
 

@@ -18,7 +18,7 @@ import itertools
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from shelfnet import __version__
 from shelfnet.query.rpn import Query, Term
@@ -442,13 +442,21 @@ def _scan_term(term: Query | Term | str) -> tuple[Term, str | None]:
     return query.root, query.attribute_set
 
 
+class Presenter(Protocol):
+    """What a ResultSet needs of its connection (Z39.50 or SRU)."""
+
+    present_chunk: int
+
+    async def present(self, result_set: str, start: int, count: int) -> list[Record]: ...
+
+
 class ResultSet:
     """The records a search found; fetched lazily in chunks and kept once fetched.
 
     Positions are 0-based, as in ZOOM: ``await rs.record(0)`` is the first hit.
     """
 
-    def __init__(self, connection: Connection, name: str, size: int) -> None:
+    def __init__(self, connection: Presenter, name: str, size: int) -> None:
         self.connection = connection
         self.name = name
         self.size = size
