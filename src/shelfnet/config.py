@@ -66,10 +66,22 @@ class Z3950Settings:
 
 
 @dataclass(frozen=True)
+class SruSettings:
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 2101
+    default_records: int = 10
+    """Records per searchRetrieve when the client does not say (maximumRecords)."""
+    max_records: int = 1000
+    """The most records one searchRetrieve returns, whatever the client asks."""
+
+
+@dataclass(frozen=True)
 class Settings:
     data: DataSettings = field(default_factory=DataSettings)
     catalog: CatalogSettings = field(default_factory=CatalogSettings)
     z3950: Z3950Settings = field(default_factory=Z3950Settings)
+    sru: SruSettings = field(default_factory=SruSettings)
     source: Path | None = None
     """The file these settings came from (None: embedded defaults)."""
 
@@ -175,4 +187,9 @@ def listeners(settings: Settings) -> list[Listener]:
     if settings.z3950.enabled:
         z = settings.z3950
         found.append(Listener("z3950", "tcp", z.host, z.port, purpose="Z39.50 catalogue search"))
+    if settings.sru.enabled:
+        sru = settings.sru
+        found.append(
+            Listener("sru", "tcp (http)", sru.host, sru.port, purpose="SRU catalogue search")
+        )
     return found

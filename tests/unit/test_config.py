@@ -48,7 +48,7 @@ def test_the_environment_variable_names_the_file(
     [
         ("[z3950]\nprot = 210\n", "unknown key(s): prot"),
         ('[z3950]\nport = "210"\n', "z3950.port = '210' is not a valid whole number"),
-        ("[sru]\nport = 8080\n", "unknown key(s): sru"),
+        ("[ill]\nport = 1611\n", "unknown key(s): ill"),
         ("[z3950\nport = 1\n", "not valid TOML"),
         ("z3950 = 5\n", "[z3950] must be a table"),
         ("[z3950.users]\nalice = 7\n", "is not a valid"),
@@ -61,6 +61,6 @@ def test_mistakes_name_the_file_and_the_key(tmp_path: Path, text: str, message: 
 
 
 def test_listeners_list_the_enabled_services(tmp_path: Path) -> None:
-    assert [(x.service, x.port) for x in listeners(Settings())] == [("z3950", 2100)]
-    disabled = load_settings(write(tmp_path, "[z3950]\nenabled = false\n"))
+    assert [(x.service, x.port) for x in listeners(Settings())] == [("z3950", 2100), ("sru", 2101)]
+    disabled = load_settings(write(tmp_path, "[z3950]\nenabled = false\n[sru]\nenabled = false\n"))
     assert listeners(disabled) == []
