@@ -5,12 +5,11 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Real protocol peers the test suite talks to (Debian package names).
 TEST_PEERS := yaz yaz-illclient idzebra-2.0 idzebra-2.0-examples
-RUN_PEERS := yaz
 
-.PHONY: run test check lint typecheck unit interop bench peers run-peers clean
+.PHONY: run test lint typecheck unit interop bench peers clean
 
-run: run-peers $(BIN)/.installed
-	$(BIN)/shelfnet demo
+run: $(BIN)/.installed
+	$(BIN)/shelfnet demo --serve
 
 test: peers $(BIN)/.installed lint typecheck
 	$(BIN)/python -m pytest -q
@@ -52,8 +51,6 @@ endef
 peers:
 	$(call apt_install,$(TEST_PEERS))
 
-run-peers:
-	$(call apt_install,$(RUN_PEERS))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build src/*.egg-info

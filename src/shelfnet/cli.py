@@ -203,16 +203,6 @@ def scan(
     raise typer.Exit(asyncio.run(run()))
 
 
-@app.command()
-def demo(
-    limit: Annotated[int, typer.Option(min=1, help="Records to show")] = 3,
-) -> None:
-    """Start a local yaz-ztest target and search it: proof that shelfnet speaks Z39.50."""
-    from shelfnet.demo import run_demo
-
-    raise typer.Exit(run_demo(limit))
-
-
 ConfigOpt = Annotated[
     Path | None,
     typer.Option(
@@ -228,6 +218,35 @@ def _settings(config: Path | None) -> object:
         return load_settings(config)
     except ConfigError as exc:
         raise _usage_error(str(exc)) from None
+
+
+@app.command()
+def serve(config: ConfigOpt = None) -> None:
+    """Start every enabled service (Z39.50, SRU) and serve until interrupted."""
+    from shelfnet.config import Settings
+    from shelfnet.serve import serve as run_services
+
+    settings = _settings(config)
+    assert isinstance(settings, Settings)
+    try:
+        asyncio.run(run_services(settings, lambda line: err.print(line)))
+    except OSError as exc:  # a port in use, an address not on this machine
+        err.print(f"[red]error:[/red] cannot start: {exc}")
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def demo(
+    config: ConfigOpt = None,
+    serve: Annotated[bool, typer.Option("--serve", help="Keep serving afterwards")] = False,
+) -> None:
+    """Start shelfnet's services on embedded defaults and search them over Z39.50 and SRU."""
+    from shelfnet.config import Settings
+    from shelfnet.demo import run_demo
+
+    settings = _settings(config)
+    assert isinstance(settings, Settings)
+    raise typer.Exit(run_demo(settings, keep_serving=serve))
 
 
 @app.command()
@@ -260,5 +279,12 @@ def version() -> None:
     print(__version__)
 
 
+def _mount_subcommands() -> None:
+    from shelfnet.catalog.commands import catalog_app
+
+    app.add_typer(catalog_app, name="catalog", help="Import, export and manage the local catalogue")
+
+
 def main() -> None:
+    _mount_subcommands()
     app()

@@ -1,95 +1,85 @@
-"""``shelfnet demo``: start YAZ's test target on loopback and search it with shelfnet's client.
+"""``shelfnet demo``: start shelfnet's own services on embedded defaults and search them.
 
-Until shelfnet serves its own catalogue, this is the quickest proof that everything is wired up:
-Init with character-set negotiation, a type-1 search, present in USMARC and OPAC, all over TCP.
+The catalogue in ``data/`` (the sample catalogue when it was empty) is served over Z39.50 and
+SRU; shelfnet's own clients then search it over both, the way any client would.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import shutil
-import socket
-import subprocess
-import tempfile
-import time
-from collections.abc import Iterator
 
 from rich.console import Console
 
-from shelfnet.output import record_text
-from shelfnet.query.pqf import parse_pqf
+from shelfnet.config import Settings
+from shelfnet.marc import parse_marcxml
+from shelfnet.output import holding_text, record_text
+from shelfnet.serve import Running, start
+from shelfnet.sru.client import Connection as SruConnection
 from shelfnet.z3950.client import Connection
+from shelfnet.z3950.records import OpacRecord
 
 console = Console(highlight=False)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def ztest(port: int) -> Iterator[None]:
-    """Run yaz-ztest on 127.0.0.1:port for the duration of the block."""
-    with tempfile.TemporaryDirectory() as workdir:
-        process = subprocess.Popen(
-            ["yaz-ztest", "-l", f"{workdir}/ztest.log", f"tcp:127.0.0.1:{port}"],
-            cwd=workdir,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.monotonic() + 5
-            while time.monotonic() < deadline:
-                with (
-                    contextlib.suppress(OSError),
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2),
-                ):
-                    break
-                time.sleep(0.05)
-            yield
-        finally:
-            process.terminate()
-            process.wait(timeout=5)
-
-
-async def _search(port: int, limit: int) -> None:
-    query = "@attr 1=4 computer"
-    async with Connection("127.0.0.1", port, databases=["Default"], timeout=10) as conn:
-        info = conn.init_response
-        assert info is not None
+async def _z3950(settings: Settings) -> None:
+    z = settings.z3950
+    database = settings.catalog.database
+    query = "@attr 1=1003 austen"
+    async with Connection(z.host, z.port, databases=[database], timeout=10) as conn:
+        result = await conn.search(query, prefetch=2)
         console.print(
-            f"[bold]connected[/bold] to {info.implementation_name} {info.implementation_version}"
-            f" at 127.0.0.1:{port} (character set: {info.charset or 'not negotiated'})"
+            f"\n[bold]Z39.50[/bold] {z.host}:{z.port}/{database}  {query!r}: {result.size} hits"
         )
-        result = await conn.search(parse_pqf(query), prefetch=limit)
-        console.print(f"[bold]search[/bold] {query!r}: {result.size} hits\n")
-        for index, record in enumerate(await result.records(0, min(limit, result.size)), 1):
-            console.print(f"[bold]record {index}[/bold] ({record.syntax_name})")
+        for record in await result.records(0, min(2, result.size)):
             console.print(record_text(record), markup=False, soft_wrap=True)
             console.print()
         conn.preferred_record_syntax = "1.2.840.10003.5.102"
-        opac = await result.record(min(limit, result.size - 1))
-        console.print(
-            f"[bold]the same target's OPAC record with holdings[/bold] ({opac.syntax_name})"
-        )
-        console.print(record_text(opac), markup=False, soft_wrap=True)
+        opac = await result.record(0)
+        console.print("[bold]the same record as OPAC: its holdings[/bold]")
+        if isinstance(opac.value, OpacRecord):
+            for holding in opac.value.holdings:
+                console.print(holding_text(holding), markup=False, soft_wrap=True)
 
 
-def run_demo(limit: int = 3) -> int:
-    if shutil.which("yaz-ztest") is None:
+async def _sru(settings: Settings) -> None:
+    s = settings.sru
+    url = f"http://{s.host}:{s.port}/{settings.catalog.database}"
+    query = "dc.subject = fiction and dc.date < 1850"
+    async with SruConnection(url, timeout=10) as conn:
+        result = await conn.search(query)
+        console.print(f"\n[bold]SRU[/bold] {url}  {query!r}: {result.size} hits", soft_wrap=True)
+        for record in await result.records(0, min(5, result.size)):
+            for parsed in parse_marcxml(record.raw):
+                console.print(f"  {parsed.title}", markup=False, soft_wrap=True)
+
+
+async def _demo(settings: Settings, keep_serving: bool) -> None:
+    running: Running = await start(settings, lambda line: console.print(line))
+    try:
+        if settings.z3950.enabled:
+            await _z3950(settings)
+        if settings.sru.enabled:
+            await _sru(settings)
+        if keep_serving:
+            console.print(
+                "\n[bold]serving[/bold] until Ctrl-C; try "
+                f"zoomsh 'open {settings.z3950.host}:{settings.z3950.port}/"
+                f"{settings.catalog.database}' 'search dickens' 'show 0' quit"
+            )
+            await asyncio.Event().wait()
+    finally:
+        await running.close()
+
+
+def run_demo(settings: Settings, keep_serving: bool = False) -> int:
+    try:
+        asyncio.run(_demo(settings, keep_serving))
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
         console.print(
-            "[red]yaz-ztest not found[/red]: install the Debian package yaz "
-            "(sudo apt-get install yaz), or run `make run`, which does."
+            f"[red]cannot start the services:[/red] {exc} "
+            "(another shelfnet running? see shelfnet ports)"
         )
         return 1
-    port = free_port()
-    with ztest(port):
-        asyncio.run(_search(port, limit))
-    console.print(
-        "\nNext: [bold]shelfnet search HOST:PORT/DB QUERY[/bold] against any Z39.50 target "
-        "(see shelfnet search --help)."
-    )
     return 0

@@ -108,7 +108,7 @@ def record_text(record: Record) -> str:
         return str(to_mnemonic(decoded.record)).rstrip("\n")
     if isinstance(record.value, OpacRecord):
         parts = [record_text(record.value.bibliographic)] if record.value.bibliographic else []
-        parts += [_holding_text(h) for h in record.value.holdings]
+        parts += [holding_text(h) for h in record.value.holdings]
         return "\n".join(parts)
     if isinstance(record.value, tuple):
         return "\n".join(_grs_lines(record.value, 0))
@@ -117,7 +117,7 @@ def record_text(record: Record) -> str:
     return record.text.rstrip("\n")
 
 
-def _holding_text(holding: Holding | Record) -> str:
+def holding_text(holding: Holding | Record) -> str:
     if isinstance(holding, Record):
         return record_text(holding)
     lines = ["=HOLDING"]

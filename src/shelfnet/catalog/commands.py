@@ -1,0 +1,219 @@
+"""``shelfnet catalog ...``: import, export, statistics, deletion, reindexing and checking.
+
+A Typer sub-application; ``shelfnet.cli`` mounts it with
+``app.add_typer(catalog_app, name="catalog")``. Every command works on one catalogue file,
+``./data/catalog.sqlite`` unless ``--catalog`` says otherwise.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from shelfnet.catalog import importer
+from shelfnet.catalog.indexing import index_names
+from shelfnet.catalog.matchkey import DEFAULT_MATCH_POINT, MatchPoint
+from shelfnet.catalog.store import Store, StoreError
+
+DEFAULT_CATALOG = Path("data/catalog.sqlite")
+EXIT_FAILURES = 1
+EXIT_USAGE = 2
+SHOWN_FAILURES = 20
+
+catalog_app = typer.Typer(
+    name="catalog",
+    help="The local catalogue: import and export records, statistics, deletion.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+CatalogOpt = Annotated[
+    Path, typer.Option("--catalog", help="The catalogue file (SQLite)", dir_okay=False)
+]
+
+
+class ExportFormat(StrEnum):
+    marc = "marc"
+    marcxml = "marcxml"
+
+
+@contextmanager
+def _open(path: Path, *, create: bool = False) -> Iterator[Store]:
+    """The catalogue, open for the block; a file that cannot be used ends the command with a
+    message (not a traceback), whether at opening or midway (locked, disk full). Only an
+    import makes a new catalogue."""
+    if not create and not path.is_file():
+        err.print(f"[red]error:[/red] no catalogue at {path} (shelfnet catalog import makes one)")
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        with Store(path) as store:
+            yield store
+    except (StoreError, sqlite3.Error, OSError) as exc:
+        err.print(f"[red]error:[/red] {path}: {exc}")
+        raise typer.Exit(EXIT_USAGE) from exc
+
+
+@catalog_app.command("import")
+def import_command(
+    files: Annotated[list[Path], typer.Argument(help="ISO 2709 or MARCXML files", exists=True)],
+    catalog: CatalogOpt = DEFAULT_CATALOG,
+    match: Annotated[
+        str | None,
+        typer.Option(
+            "--match",
+            help="Match point: 001+003, 001, 020$a, 035$a, ... (default: the catalogue's "
+            f"own, {DEFAULT_MATCH_POINT} for a new one; another one re-keys the catalogue)",
+        ),
+    ] = None,
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Records per transaction")] = (
+        importer.DEFAULT_BATCH_SIZE
+    ),
+) -> None:
+    """Add records, updating those already there (same match key). Unreadable records are
+    listed and skipped; the exit status is 1 when there were any."""
+    if match is not None:
+        try:
+            MatchPoint.parse(match)
+        except ValueError as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(EXIT_USAGE) from exc
+    total = sum(path.stat().st_size for path in files)
+    with _open(catalog, create=True) as store, _progress_bar() as bar:
+        match = match or store.match_point or DEFAULT_MATCH_POINT
+        task = bar.add_task("importing", total=total)
+        read: dict[str, int] = {}
+
+        def progress(step: importer.ImportProgress) -> None:
+            read[step.path] = step.bytes_read
+            bar.update(task, completed=sum(read.values()), description=f"{step.records} records")
+
+        result = importer.import_files(
+            files, store, match_point=match, batch_size=batch, progress=progress
+        )
+        bar.update(task, completed=total)
+    _report(result)
+    if result.failed:
+        raise typer.Exit(EXIT_FAILURES)
+
+
+def _progress_bar() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    )
+
+
+def _report(result: importer.ImportResult) -> None:
+    out.print(
+        f"{result.added} added, {result.updated} updated, {result.unchanged} unchanged, "
+        f"{result.failed} failed"
+    )
+    for failure in result.failures[:SHOWN_FAILURES]:
+        err.print(f"[red]failed:[/red] {failure}")
+    if result.failed > SHOWN_FAILURES:
+        err.print(f"... and {result.failed - SHOWN_FAILURES} more")
+    if result.warnings:
+        err.print(f"{len(result.warnings)} records were read with warnings, e.g.:")
+        for warning in result.warnings[:3]:
+            err.print(f"  {warning}")
+
+
+@catalog_app.command()
+def export(
+    out_file: Annotated[Path, typer.Option("--out", help="File to write ('-': standard output)")],
+    catalog: CatalogOpt = DEFAULT_CATALOG,
+    format: Annotated[ExportFormat, typer.Option(help="marc (as stored) or marcxml")] = (
+        ExportFormat.marc
+    ),
+) -> None:
+    """Write every record, in the order they were added."""
+    with _open(catalog) as store:
+        if str(out_file) == "-":
+            result = importer.export(store, sys.stdout.buffer, format.value)
+        else:
+            with out_file.open("wb") as stream:
+                result = importer.export(store, stream, format.value)
+    err.print(f"{result.written} records written")
+    for record_id, why in result.failures:
+        err.print(f"[red]not written:[/red] record {record_id}: {why}")
+    if result.failures:
+        raise typer.Exit(EXIT_FAILURES)
+
+
+@catalog_app.command()
+def stats(catalog: CatalogOpt = DEFAULT_CATALOG) -> None:
+    """Records by character set and source format, index sizes and the file's size."""
+    with _open(catalog) as store:
+        figures = importer.stats(store)
+    out.print(f"catalogue      {catalog} ({figures.file_bytes:,} bytes)")
+    out.print(f"records        {figures.records:,}")
+    out.print(f"match point    {figures.match_point or '(none yet)'}")
+    for charset, count in sorted(figures.by_charset.items()):
+        out.print(f"  {charset:<12} {count:,}")
+    for source, count in sorted(figures.by_source_format.items()):
+        out.print(f"  from {source:<7} {count:,}")
+    names = {use: name for name, use in index_names().items()}
+    table = Table("index", "use", "kind", "terms", "postings", box=None)
+    for size in figures.indexes:
+        name = names.get(size.use, "?")
+        table.add_row(
+            name, str(size.use), size.kind.name.lower(), f"{size.terms:,}", f"{size.postings:,}"
+        )
+    out.print(table)
+
+
+@catalog_app.command()
+def delete(
+    keys: Annotated[list[str], typer.Argument(help="Match keys (or ids with --id)")],
+    catalog: CatalogOpt = DEFAULT_CATALOG,
+    by_id: Annotated[bool, typer.Option("--id", help="The arguments are record ids")] = False,
+) -> None:
+    """Delete records by match key (as the import computed it) or by record id."""
+    if by_id and not all(key.isdigit() for key in keys):
+        err.print("[red]error:[/red] record ids are numbers")
+        raise typer.Exit(EXIT_USAGE)
+    with _open(catalog) as store:
+        if by_id:
+            deleted = importer.delete(store, ids=[int(key) for key in keys])
+        else:
+            deleted = importer.delete(store, keys=keys)
+    out.print(f"{len(deleted)} records deleted")
+    if not deleted:
+        raise typer.Exit(EXIT_FAILURES)
+
+
+@catalog_app.command()
+def reindex(catalog: CatalogOpt = DEFAULT_CATALOG) -> None:
+    """Rebuild every index from the stored records (after an upgrade changed the rules)."""
+    with _open(catalog) as store:
+        count = store.reindex(importer.reindexed)
+    out.print(f"{count} records reindexed")
+
+
+@catalog_app.command()
+def check(catalog: CatalogOpt = DEFAULT_CATALOG) -> None:
+    """Check the file's integrity and the index's consistency with the records."""
+    with _open(catalog) as store:
+        problems = store.check()
+    for problem in problems:
+        err.print(f"[red]problem:[/red] {problem}")
+    if problems:
+        raise typer.Exit(EXIT_FAILURES)
+    out.print("ok")

@@ -1,0 +1,724 @@
+"""The catalogue's SQLite file: records, index terms, postings and sort keys. All SQL lives here.
+
+Tables
+    ``meta``       key/value: schema version, indexing rules version, match point.
+    ``records``    the record bytes exactly as received (ISO 2709; MARCXML arrives here as the
+                   UTF-8 ISO 2709 pymarc writes from it), their character set and source
+                   format, the match key, created/updated times. Ids come from AUTOINCREMENT
+                   and are never reused, so a stale result set cannot fetch someone else's
+                   record. Deletion is real: the row, its postings and sort keys go.
+    ``terms``      one row per (index, kind, term) with the number of records holding it,
+                   which is what scan shows, and a display form for headings.
+    ``postings``   (term, record, location); location = access point number << 16 | word
+                   position, so words adjacent in one field are ``loc`` and ``loc + 1``.
+    ``sort_keys``  one value per record and sortable index.
+
+The file is in WAL mode: any number of reader processes and threads search while one writer
+imports. Every write is one transaction (``BEGIN IMMEDIATE``), so a writer killed midway
+leaves the file as it was before that transaction. Each thread gets its own connection.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import os
+import re
+import sqlite3
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+
+from shelfnet.catalog.indexing import INDEXING_VERSION, POSITION_BITS, IndexedRecord, Kind
+from shelfnet.catalog.plan import (
+    AllRecords,
+    AnyTerm,
+    Exact,
+    Glob,
+    Lookup,
+    Matcher,
+    Near,
+    Nothing,
+    Number,
+    Pattern,
+    Plan,
+    Prefix,
+)
+
+SCHEMA_VERSION = 1
+_POSITION_MASK = (1 << POSITION_BITS) - 1
+# Above every character a term can hold: the end of a prefix range.
+_MAX_CHAR = "\U0010ffff"
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS records (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    match_key TEXT,
+    raw BLOB NOT NULL,
+    charset TEXT NOT NULL,
+    source_format TEXT NOT NULL,
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS records_by_match_key ON records (match_key);
+CREATE TABLE IF NOT EXISTS terms (
+    id INTEGER PRIMARY KEY,
+    idx INTEGER NOT NULL,
+    kind INTEGER NOT NULL,
+    term TEXT NOT NULL,
+    records INTEGER NOT NULL,
+    display TEXT,
+    UNIQUE (idx, kind, term)
+);
+CREATE TABLE IF NOT EXISTS postings (
+    term_id INTEGER NOT NULL,
+    record_id INTEGER NOT NULL,
+    loc INTEGER NOT NULL,
+    PRIMARY KEY (term_id, record_id, loc)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS postings_by_record ON postings (record_id);
+CREATE TABLE IF NOT EXISTS sort_keys (
+    record_id INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (record_id, idx)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '{SCHEMA_VERSION}');
+INSERT OR IGNORE INTO meta (key, value) VALUES ('indexing_version', '{INDEXING_VERSION}');
+"""
+
+
+class StoreError(Exception):
+    """The catalogue file cannot be used: newer schema, older index, not a catalogue."""
+
+
+class Outcome(enum.Enum):
+    """What writing one record did."""
+
+    ADDED = "added"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class NewRecord:
+    """A record ready to be written: bytes, what they are, their key and their index terms."""
+
+    raw: bytes
+    charset: str
+    source_format: str
+    match_key: str | None
+    index: IndexedRecord
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    id: int
+    raw: bytes
+    charset: str
+    source_format: str
+    match_key: str | None
+    created: str
+    updated: str
+
+
+@dataclass(frozen=True)
+class TermCount:
+    """One line of a scan: the index term, the records holding it, its display form."""
+
+    term: str
+    records: int
+    display: str | None = None
+
+
+@dataclass(frozen=True)
+class IndexSize:
+    use: int
+    kind: Kind
+    terms: int
+    postings: int
+
+
+@dataclass(frozen=True)
+class StoreStats:
+    records: int
+    by_charset: dict[str, int]
+    by_source_format: dict[str, int]
+    indexes: list[IndexSize]
+    file_bytes: int
+    match_point: str | None
+    schema_version: int
+    indexing_version: int
+
+
+@dataclass
+class _Local(threading.local):
+    connection: sqlite3.Connection | None = None
+
+
+Clock = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Store:
+    """One catalogue file. Safe to share between threads: each gets its own connection."""
+
+    def __init__(self, path: str | os.PathLike[str], *, clock: Clock = _utc_now) -> None:
+        self.path = Path(path)
+        self._clock = clock
+        self._local = _Local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._create_schema()
+
+    # --- connections and transactions -------------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        connection = self._local.connection
+        if connection is None:
+            connection = _connect(self.path)
+            self._local.connection = connection
+            with self._lock:
+                self._connections.append(connection)
+        return connection
+
+    def close(self) -> None:
+        """Close every thread's connection; the store must not be used afterwards."""
+        with self._lock:
+            for connection in self._connections:
+                connection.close()
+            self._connections.clear()
+        self._local = _Local()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        connection = self._connection()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield connection
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
+    def _create_schema(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with self._transaction() as connection:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        connection.execute(statement)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot use {self.path} as a catalogue: {exc}") from exc
+        version = int(self._meta("schema_version") or 0)
+        if version != SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} has catalogue schema {version}; this shelfnet reads "
+                f"schema {SCHEMA_VERSION}"
+            )
+
+    def _meta(self, key: str) -> str | None:
+        row = self._connection().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def _set_meta(self, connection: sqlite3.Connection, key: str, value: str) -> None:
+        connection.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    @property
+    def match_point(self) -> str | None:
+        """The match point the stored match keys were computed with (None: nothing yet)."""
+        return self._meta("match_point")
+
+    @property
+    def indexing_version(self) -> int:
+        """The version of the indexing rules the postings were made by."""
+        return int(self._meta("indexing_version") or 0)
+
+    def _now(self) -> str:
+        return self._clock().astimezone(UTC).isoformat(timespec="seconds")
+
+    # --- writing --------------------------------------------------------------------
+
+    def write_batch(
+        self, records: Sequence[NewRecord], *, match_point: str
+    ) -> list[tuple[Outcome, int]]:
+        """Add or update records in one transaction, matching on ``match_key``.
+
+        A record whose key is already stored replaces the oldest record with that key; one
+        without a key (the record lacks the match point) is always added. A replacement with
+        the same bytes is left alone (``UNCHANGED``), which makes re-running an interrupted
+        import cheap. Returns each record's outcome and id, in order.
+        """
+        with self._transaction() as connection:
+            self._claim_match_point(connection, match_point)
+            now = self._now()
+            outcomes: list[tuple[Outcome, int]] = []
+            to_index: list[tuple[int, IndexedRecord]] = []
+            for record in records:
+                outcome, record_id = _upsert(connection, record, now)
+                outcomes.append((outcome, record_id))
+                if outcome is not Outcome.UNCHANGED:
+                    to_index.append((record_id, record.index))
+            _index(connection, to_index)
+        return outcomes
+
+    def _claim_match_point(self, connection: sqlite3.Connection, match_point: str) -> None:
+        stored = connection.execute("SELECT value FROM meta WHERE key = 'match_point'").fetchone()
+        if stored is None:
+            self._set_meta(connection, "match_point", match_point)
+        elif stored[0] != match_point:
+            raise StoreError(
+                f"the catalogue's match keys are {stored[0]}, not {match_point}: rekey it first"
+            )
+
+    def rekey(self, match_point: str, key: Callable[[StoredRecord], str | None]) -> int:
+        """Recompute every match key for another match point, in one transaction."""
+        with self._transaction() as connection:
+            rows = connection.execute(f"SELECT {_RECORD_COLUMNS} FROM records").fetchall()
+            updates = [(key(_stored(row)), row[0]) for row in rows]
+            connection.executemany("UPDATE records SET match_key = ? WHERE id = ?", updates)
+            self._set_meta(connection, "match_point", match_point)
+        return len(updates)
+
+    def reindex(self, indexer: Callable[[StoredRecord], IndexedRecord]) -> int:
+        """Rebuild every posting, term and sort key with the current indexing rules, in one
+        transaction (readers see the old index until it commits)."""
+        with self._transaction() as connection:
+            connection.execute("DELETE FROM postings")
+            connection.execute("DELETE FROM terms")
+            connection.execute("DELETE FROM sort_keys")
+            count = 0
+            cursor = connection.execute(f"SELECT {_RECORD_COLUMNS} FROM records ORDER BY id")
+            while rows := cursor.fetchmany(500):
+                # SQLite lets one connection read records while it writes other tables.
+                _index(connection, [(row[0], indexer(_stored(row))) for row in rows])
+                count += len(rows)
+            self._set_meta(connection, "indexing_version", str(INDEXING_VERSION))
+        return count
+
+    def delete(self, ids: Iterable[int] = (), keys: Iterable[str] = ()) -> list[int]:
+        """Delete records by id and by match key, in one transaction; returns the ids gone."""
+        with self._transaction() as connection:
+            wanted = set(ids)
+            for key in keys:
+                rows = connection.execute("SELECT id FROM records WHERE match_key = ?", (key,))
+                wanted.update(row[0] for row in rows)
+            deleted = []
+            for record_id in sorted(wanted):
+                if _unindex(connection, record_id):
+                    connection.execute("DELETE FROM records WHERE id = ?", (record_id,))
+                    deleted.append(record_id)
+        return deleted
+
+    # --- reading records -------------------------------------------------------------
+
+    def records(self, ids: Sequence[int]) -> dict[int, StoredRecord]:
+        """The stored records among ``ids``, by id (deleted ones are missing)."""
+        rows = self._connection().execute(
+            f"SELECT {_RECORD_COLUMNS} FROM records WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(ids)),),
+        )
+        return {row[0]: _stored(row) for row in rows}
+
+    def iter_records(self) -> Iterator[StoredRecord]:
+        """Every record in id order, from one consistent snapshot."""
+        connection = self._connection()
+        connection.execute("BEGIN")
+        try:
+            for row in connection.execute(f"SELECT {_RECORD_COLUMNS} FROM records ORDER BY id"):
+                yield _stored(row)
+        finally:
+            connection.execute("COMMIT")
+
+    def count(self) -> int:
+        row = self._connection().execute("SELECT COUNT(*) FROM records").fetchone()
+        return int(row[0])
+
+    def ids_for_keys(self, keys: Iterable[str]) -> dict[str, list[int]]:
+        """The ids of the records with each match key, oldest first."""
+        connection = self._connection()
+        return {key: [r[0] for r in connection.execute(_IDS_FOR_KEY, (key,))] for key in set(keys)}
+
+    # --- searching ---------------------------------------------------------------------
+
+    def search(self, plan: Plan) -> list[int]:
+        """Ids of the records a plan finds, ascending (one SQL statement)."""
+        compiler = _Compiler()
+        root = compiler.records(plan)
+        sql = f"{compiler.with_clause()} SELECT record_id FROM {root} ORDER BY record_id"
+        return [row[0] for row in self._connection().execute(sql, compiler.params)]
+
+    def occurrences(self, lookup: Lookup) -> dict[int, int]:
+        """How often a lookup matches in each record (for relevance ranking)."""
+        compiler = _Compiler()
+        name = compiler.positions(lookup)
+        sql = f"{compiler.with_clause()} SELECT record_id, COUNT(*) FROM {name} GROUP BY record_id"
+        return dict(self._connection().execute(sql, compiler.params).fetchall())
+
+    def scan(
+        self, use: int, kind: Kind, start: str, before: int, after: int
+    ) -> tuple[list[TermCount], list[TermCount]]:
+        """Up to ``before`` terms preceding ``start`` (nearest first) and up to ``after``
+        terms from ``start`` on, in one index."""
+        connection = self._connection()
+        preceding = connection.execute(_SCAN_BEFORE, (use, int(kind), start, before)).fetchall()
+        following = connection.execute(_SCAN_AFTER, (use, int(kind), start, after)).fetchall()
+        return [TermCount(*row) for row in preceding], [TermCount(*row) for row in following]
+
+    def sort_values(self, ids: Sequence[int], use: int) -> dict[int, str]:
+        """The sort key of index ``use`` of each record that has one."""
+        rows = self._connection().execute(
+            "SELECT record_id, value FROM sort_keys WHERE idx = ? "
+            "AND record_id IN (SELECT value FROM json_each(?))",
+            (use, json.dumps(list(ids))),
+        )
+        return dict(rows.fetchall())
+
+    # --- statistics -------------------------------------------------------------------
+
+    def stats(self) -> StoreStats:
+        connection = self._connection()
+        by_charset = dict(
+            connection.execute("SELECT charset, COUNT(*) FROM records GROUP BY charset")
+        )
+        by_format = dict(
+            connection.execute("SELECT source_format, COUNT(*) FROM records GROUP BY source_format")
+        )
+        postings = Counter(
+            {
+                (use, kind): count
+                for use, kind, count in connection.execute(
+                    "SELECT t.idx, t.kind, COUNT(*) FROM postings p JOIN terms t "
+                    "ON t.id = p.term_id GROUP BY t.idx, t.kind"
+                )
+            }
+        )
+        indexes = [
+            IndexSize(use, Kind(kind), terms, postings[(use, kind)])
+            for use, kind, terms in connection.execute(
+                "SELECT idx, kind, COUNT(*) FROM terms GROUP BY idx, kind ORDER BY idx, kind"
+            )
+        ]
+        files = [self.path, Path(f"{self.path}-wal")]
+        return StoreStats(
+            records=sum(by_charset.values()),
+            by_charset=by_charset,
+            by_source_format=by_format,
+            indexes=indexes,
+            file_bytes=sum(p.stat().st_size for p in files if p.exists()),
+            match_point=self.match_point,
+            schema_version=int(self._meta("schema_version") or 0),
+            indexing_version=self.indexing_version,
+        )
+
+    def check(self) -> list[str]:
+        """SQLite's integrity check plus the catalogue's own invariants; [] when all is well."""
+        connection = self._connection()
+        problems = [
+            row[0]
+            for row in connection.execute("PRAGMA integrity_check")
+            if row[0] != "ok"  # a healthy file answers one row, "ok"
+        ]
+        for sql, what in _INVARIANTS:
+            count = connection.execute(sql).fetchone()[0]
+            if count:
+                problems.append(f"{count} {what}")
+        return problems
+
+
+# --- SQL used above -----------------------------------------------------------------------
+
+_RECORD_COLUMNS = "id, raw, charset, source_format, match_key, created, updated"
+_IDS_FOR_KEY = "SELECT id FROM records WHERE match_key = ? ORDER BY id"
+_SCAN_BEFORE = (
+    "SELECT term, records, display FROM terms WHERE idx = ? AND kind = ? AND term < ? "
+    "ORDER BY term DESC LIMIT ?"
+)
+_SCAN_AFTER = (
+    "SELECT term, records, display FROM terms WHERE idx = ? AND kind = ? AND term >= ? "
+    "ORDER BY term LIMIT ?"
+)
+_INVARIANTS = (
+    (
+        "SELECT COUNT(*) FROM postings WHERE record_id NOT IN (SELECT id FROM records)",
+        "postings of records that do not exist",
+    ),
+    (
+        "SELECT COUNT(*) FROM postings WHERE term_id NOT IN (SELECT id FROM terms)",
+        "postings of terms that do not exist",
+    ),
+    (
+        "SELECT COUNT(*) FROM terms t WHERE records != "
+        "(SELECT COUNT(DISTINCT record_id) FROM postings p WHERE p.term_id = t.id)",
+        "terms whose record count is wrong",
+    ),
+)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    # isolation_level=None: no implicit transactions; writes say BEGIN IMMEDIATE themselves.
+    # check_same_thread=False only so that close() may run on another thread: each
+    # connection is used by the one thread that opened it.
+    connection = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
+    connection.execute("PRAGMA journal_mode = WAL")
+    # NORMAL is crash-safe in WAL mode (a killed process loses nothing committed); only a
+    # power failure may lose the last transactions, never consistency.
+    connection.execute("PRAGMA synchronous = NORMAL")
+    connection.execute("PRAGMA temp_store = MEMORY")
+    connection.execute("PRAGMA cache_size = -16000")
+    connection.execute("PRAGMA mmap_size = 268435456")
+    connection.create_function("regexp", 2, _regexp, deterministic=True)
+    return connection
+
+
+@lru_cache(maxsize=256)
+def _compiled(pattern: str) -> re.Pattern[str] | None:
+    try:
+        return re.compile(pattern)
+    except re.error:
+        return None
+
+
+def _regexp(pattern: str, value: str) -> bool:
+    """SQLite's ``value REGEXP pattern``: the whole term must match."""
+    compiled = _compiled(pattern)
+    return compiled is not None and compiled.fullmatch(value) is not None
+
+
+def _stored(row: tuple[object, ...]) -> StoredRecord:
+    record_id, raw, charset, source_format, match_key, created, updated = row
+    assert isinstance(record_id, int) and isinstance(raw, bytes)
+    return StoredRecord(
+        id=record_id,
+        raw=raw,
+        charset=str(charset),
+        source_format=str(source_format),
+        match_key=None if match_key is None else str(match_key),
+        created=str(created),
+        updated=str(updated),
+    )
+
+
+def _upsert(connection: sqlite3.Connection, record: NewRecord, now: str) -> tuple[Outcome, int]:
+    existing = None
+    if record.match_key is not None:
+        existing = connection.execute(
+            "SELECT id, raw, charset FROM records WHERE match_key = ? ORDER BY id LIMIT 1",
+            (record.match_key,),
+        ).fetchone()
+    if existing is None:
+        cursor = connection.execute(
+            "INSERT INTO records (match_key, raw, charset, source_format, created, updated) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (record.match_key, record.raw, record.charset, record.source_format, now, now),
+        )
+        assert cursor.lastrowid is not None
+        return Outcome.ADDED, cursor.lastrowid
+    record_id, raw, charset = existing
+    if raw == record.raw and charset == record.charset:
+        return Outcome.UNCHANGED, record_id
+    _unindex(connection, record_id)
+    connection.execute(
+        "UPDATE records SET raw = ?, charset = ?, source_format = ?, updated = ? WHERE id = ?",
+        (record.raw, record.charset, record.source_format, now, record_id),
+    )
+    return Outcome.UPDATED, record_id
+
+
+def _unindex(connection: sqlite3.Connection, record_id: int) -> bool:
+    """Remove a record's postings and sort keys; False when there is no such record."""
+    if connection.execute("SELECT 1 FROM records WHERE id = ?", (record_id,)).fetchone() is None:
+        return False
+    term_ids = [
+        (row[0],)
+        for row in connection.execute(
+            "SELECT DISTINCT term_id FROM postings WHERE record_id = ?", (record_id,)
+        )
+    ]
+    connection.executemany("UPDATE terms SET records = records - 1 WHERE id = ?", term_ids)
+    connection.executemany("DELETE FROM terms WHERE id = ? AND records <= 0", term_ids)
+    connection.execute("DELETE FROM postings WHERE record_id = ?", (record_id,))
+    connection.execute("DELETE FROM sort_keys WHERE record_id = ?", (record_id,))
+    return True
+
+
+def _index(connection: sqlite3.Connection, records: Sequence[tuple[int, IndexedRecord]]) -> None:
+    """Write the postings, term counts and sort keys of freshly written records."""
+    if not records:
+        return
+    counts: Counter[tuple[int, int, str]] = Counter()
+    displays: dict[tuple[int, int, str], str] = {}
+    for _record_id, indexed in records:
+        counts.update({(use, kind, term) for use, kind, term, _loc in indexed.postings})
+        for key, shown in indexed.displays.items():
+            displays.setdefault(key, shown)
+    connection.executemany(
+        "INSERT INTO terms (idx, kind, term, records, display) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (idx, kind, term) DO UPDATE SET records = records + excluded.records, "
+        "display = coalesce(display, excluded.display)",
+        ((*key, count, displays.get(key)) for key, count in counts.items()),
+    )
+    term_ids = _term_ids(connection, counts.keys())
+    rows = [
+        (term_ids[(use, kind, term)], record_id, loc)
+        for record_id, indexed in records
+        for use, kind, term, loc in indexed.postings
+    ]
+    # In primary-key order, the B-tree fills page by page instead of all over the place.
+    rows.sort()
+    connection.executemany(
+        "INSERT OR IGNORE INTO postings (term_id, record_id, loc) VALUES (?, ?, ?)", rows
+    )
+    connection.executemany(
+        "INSERT OR REPLACE INTO sort_keys (record_id, idx, value) VALUES (?, ?, ?)",
+        (
+            (record_id, use, value)
+            for record_id, indexed in records
+            for use, value in indexed.sort_keys.items()
+        ),
+    )
+
+
+def _term_ids(
+    connection: sqlite3.Connection, keys: Iterable[tuple[int, int, str]]
+) -> dict[tuple[int, int, str], int]:
+    # One join through a temporary table instead of a query per term.
+    connection.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS wanted_terms (idx INTEGER, kind INTEGER, term TEXT)"
+    )
+    connection.execute("DELETE FROM wanted_terms")
+    connection.executemany("INSERT INTO wanted_terms VALUES (?, ?, ?)", keys)
+    rows = connection.execute(
+        "SELECT w.idx, w.kind, w.term, t.id FROM wanted_terms w JOIN terms t "
+        "ON t.idx = w.idx AND t.kind = w.kind AND t.term = w.term"
+    )
+    found = {(use, kind, term): term_id for use, kind, term, term_id in rows}
+    connection.execute("DELETE FROM wanted_terms")
+    return found
+
+
+# --- plans to SQL ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Compiler:
+    """Turns a plan into one statement: every node a named CTE (``n1``, ``n2``, ...), so that
+    deep trees never nest SQL deeper than SQLite's parser allows."""
+
+    ctes: list[str] = field(default_factory=list)
+    params: list[object] = field(default_factory=list)
+
+    def with_clause(self) -> str:
+        return "WITH " + ", ".join(self.ctes)
+
+    def _add(self, sql: str, params: Sequence[object] = ()) -> str:
+        name = f"n{len(self.ctes) + 1}"
+        self.ctes.append(f"{name} AS ({sql})")
+        self.params.extend(params)
+        return name
+
+    def records(self, plan: Plan) -> str:
+        """A CTE of the record ids (column ``record_id``) a plan finds."""
+        if isinstance(plan, Lookup | Near) and not (isinstance(plan, Near) and plan.exclusion):
+            return self._add(f"SELECT DISTINCT record_id FROM {self.positions(plan)}")
+        if isinstance(plan, Near):
+            left, right = self.positions(plan.left), self.positions(plan.right)
+            near = self._near(plan, left, right)
+            return self._add(
+                f"SELECT record_id FROM {left} INTERSECT SELECT record_id FROM {right} "
+                f"EXCEPT SELECT record_id FROM {near}"
+            )
+        if isinstance(plan, AllRecords):
+            return self._add("SELECT id AS record_id FROM records")
+        if isinstance(plan, Nothing):
+            return self._add("SELECT NULL AS record_id WHERE 0")
+        left, right = self.records(plan.left), self.records(plan.right)
+        return self._add(
+            f"SELECT record_id FROM {left} {plan.op.value} SELECT record_id FROM {right}"
+        )
+
+    def positions(self, plan: Lookup | Near) -> str:
+        """A CTE of matches with their place: ``record_id``, ``first`` and ``last`` loc."""
+        if isinstance(plan, Near):
+            return self._near(plan, self.positions(plan.left), self.positions(plan.right))
+        joins: list[str] = []
+        params: list[object] = []
+        last = "p0"
+        for number, matcher in enumerate(plan.words[1:], start=1):
+            alias = f"p{number}"
+            terms_sql, terms_params = _terms(plan.use, plan.kind, matcher)
+            joins.append(
+                f"JOIN postings {alias} ON {alias}.record_id = p0.record_id "
+                f"AND {alias}.loc = {last}.loc + 1 AND {alias}.term_id IN ({terms_sql})"
+            )
+            params.extend(terms_params)
+            last = alias
+        first_sql, first_params = _terms(plan.use, plan.kind, plan.words[0])
+        where = f"p0.term_id IN ({first_sql})"
+        if plan.first_in_field:
+            where += f" AND (p0.loc & {_POSITION_MASK}) = 0"
+        return self._add(
+            f"SELECT p0.record_id AS record_id, p0.loc AS first, {last}.loc AS last "
+            f"FROM postings p0 {' '.join(joins)} WHERE {where}",
+            [*params, *first_params],
+        )
+
+    def _near(self, plan: Near, left: str, right: str) -> str:
+        if plan.ordered:
+            gap = "CASE WHEN r.first > l.last THEN r.first - l.last END"
+        else:
+            gap = (
+                "CASE WHEN r.first > l.last THEN r.first - l.last "
+                "WHEN l.first > r.last THEN l.first - r.last END"
+            )
+        return self._add(
+            f"SELECT l.record_id AS record_id, min(l.first, r.first) AS first, "
+            f"max(l.last, r.last) AS last FROM {left} l JOIN {right} r "
+            f"ON r.record_id = l.record_id AND (r.first >> {POSITION_BITS}) = "
+            f"(l.first >> {POSITION_BITS}) WHERE ({gap}) {plan.comparison.value} ?",
+            [plan.distance],
+        )
+
+
+def _terms(use: int, kind: Kind, matcher: Matcher) -> tuple[str, list[object]]:
+    """A subquery of the ids of the terms a matcher accepts in one index."""
+    base = "SELECT id FROM terms WHERE idx = ? AND kind = ?"
+    params: list[object] = [use, int(kind)]
+    if isinstance(matcher, Exact):
+        return f"{base} AND term = ?", [*params, matcher.term]
+    if isinstance(matcher, Prefix):
+        return f"{base} AND term >= ? AND term < ?", [
+            *params,
+            matcher.prefix,
+            matcher.prefix + _MAX_CHAR,
+        ]
+    if isinstance(matcher, Glob):
+        return f"{base} AND term GLOB ?", [*params, matcher.pattern]
+    if isinstance(matcher, Pattern):
+        return f"{base} AND term REGEXP ?", [*params, matcher.regex]
+    if isinstance(matcher, Number):
+        return (
+            f"{base} AND term GLOB '[0-9]*' AND NOT term GLOB '*[^0-9]*' "
+            f"AND CAST(term AS INTEGER) {matcher.comparison.value} ?",
+            [*params, matcher.value],
+        )
+    assert isinstance(matcher, AnyTerm)
+    return base, params

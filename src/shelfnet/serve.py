@@ -1,0 +1,98 @@
+"""``shelfnet serve``: every enabled service, from one settings file, in one process.
+
+On embedded defaults (no shelfnet.toml) that is the local catalogue in ``data/`` (loaded with
+the sample catalogue when empty) served over Z39.50 and SRU on loopback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from shelfnet.catalog.backend import CatalogBackend
+from shelfnet.config import Settings
+from shelfnet.sru.server import SruLimits, SruServer
+from shelfnet.z3950.server import ServerLimits, Z3950Server
+
+
+@dataclass
+class Running:
+    """The services started, and where each listens."""
+
+    backend: CatalogBackend
+    z3950: Z3950Server | None = None
+    sru: SruServer | None = None
+    announcements: list[str] = field(default_factory=list)
+
+    async def close(self) -> None:
+        if self.z3950 is not None:
+            await self.z3950.close()
+        if self.sru is not None:
+            await self.sru.close()
+        self.backend.close()
+
+
+def open_catalog(settings: Settings, say: Callable[[str], None] = print) -> CatalogBackend:
+    """The catalogue backend; an empty catalogue gets the sample records when so configured."""
+    from shelfnet.catalog.importer import import_data
+    from shelfnet.catalog.sample import sample_iso2709
+
+    path = settings.catalog_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    users = settings.z3950.users or None
+    backend = CatalogBackend(path, databases=(settings.catalog.database,), users=users)
+    if settings.catalog.sample and backend.store.count() == 0:
+        result = import_data(
+            sample_iso2709(),
+            backend.store,
+            name="sample catalogue",
+            match_point=settings.catalog.match_point,
+        )
+        say(f"catalogue {path} was empty: loaded {result.added} sample records")
+    return backend
+
+
+async def start(settings: Settings, say: Callable[[str], None] = print) -> Running:
+    """Start every enabled service; say where each listens."""
+    running = Running(open_catalog(settings, say))
+    database = settings.catalog.database
+    try:
+        if settings.z3950.enabled:
+            z = settings.z3950
+            limits = ServerLimits(
+                z.max_connections, z.max_message_size, z.idle_timeout, z.max_result_sets
+            )
+            running.z3950 = Z3950Server(running.backend, limits)
+            await running.z3950.start(z.host, z.port)
+            for host, port in running.z3950.addresses:
+                running.announcements.append(f"Z39.50  {host}:{port}/{database}")
+        if settings.sru.enabled:
+            s = settings.sru
+            running.sru = SruServer(running.backend, SruLimits(s.default_records, s.max_records))
+            await running.sru.start(s.host, s.port)
+            for host, port in running.sru.addresses:
+                running.announcements.append(f"SRU     http://{host}:{port}/{database}")
+    except BaseException:
+        await running.close()
+        raise
+    for line in running.announcements:
+        say(f"listening: {line}")
+    return running
+
+
+async def serve(settings: Settings, say: Callable[[str], None] = print) -> None:
+    """Run until SIGINT or SIGTERM, then stop every service cleanly."""
+    running = await start(settings, say)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        say("stopping")
+        await running.close()
