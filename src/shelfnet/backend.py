@@ -51,6 +51,16 @@ class SearchResult:
 
 
 @dataclass(frozen=True)
+class ScanResult:
+    """Index terms in order, and where the start term stands among them."""
+
+    entries: list[ScanEntry]
+    position: int
+    """Where the start term (or the first term after it) stands in ``entries``, 1-based;
+    ``len(entries) + 1`` when every entry precedes it."""
+
+
+@dataclass(frozen=True)
 class FetchedRecord:
     """One record in the requested syntax, or the diagnostic standing in for it."""
 
@@ -91,8 +101,8 @@ class Backend(Protocol):
 
     async def scan(
         self, databases: Sequence[str], start: Term, number: int, position: int
-    ) -> list[ScanEntry]:
-        """Index terms around ``start`` (the term at 1-based ``position`` in the answer)."""
+    ) -> ScanResult:
+        """Index terms around ``start``, which should stand at 1-based ``position``."""
         ...
 
     async def sort(self, result: SearchResult, keys: Sequence[SortKey]) -> SearchResult: ...

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from shelfnet.query import Query, parse_pqf, to_pqf
-from shelfnet.query.cql import CqlError, SruDiagnostic, cql_to_rpn, load_cql_mapping, parse_cql
+from shelfnet.query.cql import CqlDiagnostic, CqlError, cql_to_rpn, load_cql_mapping, parse_cql
 from tests.interop.queries import JAZZ_PQF
 from tests.interop.test_ccl_yaz import YazCcl
 from tests.peers import (
@@ -48,18 +48,18 @@ YAZ_PQF_PROPERTIES = Path("/usr/share/yaz/etc/pqf.properties")
 _CONVERT_ERROR = re.compile(r"Can't convert CQL to PQF: (.*?) \(addinfo=", re.MULTILINE)
 _PARSE_ERROR = "Can't parse CQL"
 _YAZ_MESSAGES = {
-    "Unsupported context set": SruDiagnostic.UNSUPPORTED_CONTEXT_SET,
-    "Unsupported index": SruDiagnostic.UNSUPPORTED_INDEX,
-    "Unsupported relation": SruDiagnostic.UNSUPPORTED_RELATION,
-    "Unsupported relation modifier": SruDiagnostic.UNSUPPORTED_RELATION_MODIFIER,
-    "Unsupported combination of relation and term": (SruDiagnostic.UNSUPPORTED_RELATION_AND_TERM),
-    "Masking character not supported": SruDiagnostic.MASKING_CHARACTER_UNSUPPORTED,
+    "Unsupported context set": CqlDiagnostic.UNSUPPORTED_CONTEXT_SET,
+    "Unsupported index": CqlDiagnostic.UNSUPPORTED_INDEX,
+    "Unsupported relation": CqlDiagnostic.UNSUPPORTED_RELATION,
+    "Unsupported relation modifier": CqlDiagnostic.UNSUPPORTED_RELATION_MODIFIER,
+    "Unsupported combination of relation and term": (CqlDiagnostic.UNSUPPORTED_RELATION_AND_TERM),
+    "Masking character not supported": CqlDiagnostic.MASKING_CHARACTER_UNSUPPORTED,
     "Anchoring character in unsupported position": (
-        SruDiagnostic.ANCHORING_CHARACTER_IN_UNSUPPORTED_POSITION
+        CqlDiagnostic.ANCHORING_CHARACTER_IN_UNSUPPORTED_POSITION
     ),
-    "Unsupported proximity relation": SruDiagnostic.UNSUPPORTED_PROXIMITY_RELATION,
-    "Unsupported proximity unit": SruDiagnostic.UNSUPPORTED_PROXIMITY_UNIT,
-    "Unsupported boolean modifier": SruDiagnostic.UNSUPPORTED_BOOLEAN_MODIFIER,
+    "Unsupported proximity relation": CqlDiagnostic.UNSUPPORTED_PROXIMITY_RELATION,
+    "Unsupported proximity unit": CqlDiagnostic.UNSUPPORTED_PROXIMITY_UNIT,
+    "Unsupported boolean modifier": CqlDiagnostic.UNSUPPORTED_BOOLEAN_MODIFIER,
 }
 
 # Every category and fallback the other files leave out: a default context set of its own,
@@ -266,7 +266,7 @@ JAZZ_HITS = {case.query: case.hits for case in JAZZ_PQF}
 class YazCql(YazCcl):
     """yaz-client converting CQL, against the yaz-ztest that logs what it was sent."""
 
-    def convert_cql(self, cql: str, mapping_file: Path) -> Query | SruDiagnostic | None:
+    def convert_cql(self, cql: str, mapping_file: Path) -> Query | CqlDiagnostic | None:
         """YAZ's query for ``cql``; the SRU diagnostic it refused it with; None for CQL it
         could not parse."""
         host, port = self.address
@@ -333,7 +333,7 @@ def sparse_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return written(tmp_path_factory, "sparse.properties", SPARSE_MAPPING)
 
 
-def shelfnet_cql(cql: str, mapping_file: Path) -> Query | SruDiagnostic | None:
+def shelfnet_cql(cql: str, mapping_file: Path) -> Query | CqlDiagnostic | None:
     """shelfnet's answer in convert_cql's terms."""
     try:
         node = parse_cql(cql)

@@ -387,3 +387,60 @@ def test_five_hundred_concurrent_connections_are_served_with_bounded_memory(
     assert sizes == [63] * 500
     grown = shelfnet_server.rss_kib() - before
     assert grown < 200 * 1024, f"RSS grew by {grown} KiB"
+
+
+def _sru_get(server: ShelfnetServer, **parameters: str) -> Any:
+    import httpx
+    from lxml import etree
+
+    response = httpx.get(server.sru_url, params=parameters, timeout=30)
+    return etree.fromstring(response.content)
+
+
+@pytest.mark.parametrize(
+    ("parameters", "code"),
+    [
+        ({"version": "1.2", "operation": "searchRetrieve", "query": "dc.nosuchindex=x"}, 16),
+        ({"version": "1.2", "operation": "searchRetrieve"}, 7),
+        ({"version": "3.0", "query": "jazz"}, 5),
+        ({"version": "1.2", "operation": "searchRetrieve", "query": "dc.title=("}, 10),
+        ({"version": "1.2", "operation": "searchRetrieve", "query": "jazz", "startRecord": "0"}, 6),
+        (
+            {
+                "version": "1.2",
+                "operation": "searchRetrieve",
+                "query": "dc.creator=ellington",
+                "startRecord": "99",
+            },
+            61,
+        ),
+        (
+            {
+                "version": "1.2",
+                "operation": "searchRetrieve",
+                "query": "jazz",
+                "recordSchema": "mods",
+            },
+            66,
+        ),
+        ({"version": "1.2", "operation": "frobnicate"}, 4),
+    ],
+)
+def test_sru_mistakes_get_sru_diagnostics(
+    shelfnet_server: ShelfnetServer, parameters: dict[str, str], code: int
+) -> None:
+    root = _sru_get(shelfnet_server, **parameters)
+    uris = root.xpath("//*[local-name()='diagnostic']/*[local-name()='uri']/text()")
+    assert uris == [f"info:srw/diagnostic/1/{code}"]
+
+
+def test_sru_sort_by_gives_the_z3950_sort_order(shelfnet_server: ShelfnetServer) -> None:
+    root = _sru_get(
+        shelfnet_server,
+        version="1.2",
+        operation="searchRetrieve",
+        query="dc.creator = ellington sortBy dc.title/sort.descending",
+        maximumRecords="21",
+    )
+    ours = root.xpath("//*[local-name()='controlfield'][@tag='001']/text()")
+    assert ours == zoomsh_sorted_ids(shelfnet_server.target, "@attr 1=1003 ellington", "1=4 >", 21)

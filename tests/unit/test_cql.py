@@ -29,6 +29,7 @@ from shelfnet.query.cql import (
     SORT_CONTEXT_SET,
     BooleanClause,
     BooleanOperator,
+    CqlDiagnostic,
     CqlError,
     CqlMapping,
     CqlMappingError,
@@ -39,7 +40,6 @@ from shelfnet.query.cql import (
     SearchClause,
     SortedQuery,
     SortSpec,
-    SruDiagnostic,
     cql_sort_keys,
     cql_to_rpn,
     default_cql_mapping,
@@ -296,7 +296,7 @@ def test_a_query_without_sortby_has_no_sort_keys() -> None:
 def test_unknown_sort_modifiers_are_sru_80(text: str) -> None:
     with pytest.raises(CqlError) as raised:
         cql_sort_keys(parse_cql(text))
-    assert raised.value.sru_code == SruDiagnostic.SORT_NOT_SUPPORTED
+    assert raised.value.sru_code == CqlDiagnostic.SORT_NOT_SUPPORTED
     assert raised.value.column == text.index("/") + 2
 
 
@@ -310,28 +310,28 @@ def test_sortby_is_left_out_of_the_rpn_query() -> None:
 @pytest.mark.parametrize(
     ("text", "code", "column"),
     [
-        ("", SruDiagnostic.QUERY_SYNTAX_ERROR, 1),
-        ("dc.title =", SruDiagnostic.QUERY_SYNTAX_ERROR, 11),
-        ("dc.title = )", SruDiagnostic.QUERY_SYNTAX_ERROR, 12),
-        ("a and", SruDiagnostic.QUERY_SYNTAX_ERROR, 6),
-        ("a b", SruDiagnostic.QUERY_SYNTAX_ERROR, 3),
-        ('a "b"', SruDiagnostic.QUERY_SYNTAX_ERROR, 3),
-        ("a sortby", SruDiagnostic.QUERY_SYNTAX_ERROR, 9),
-        ("a sortby b = c", SruDiagnostic.QUERY_SYNTAX_ERROR, 12),
-        ("(a sortby b)", SruDiagnostic.INVALID_PARENTHESES, 4),
-        ("dc.title =/ x", SruDiagnostic.QUERY_SYNTAX_ERROR, 14),
-        ("dc.title =/locale= x", SruDiagnostic.QUERY_SYNTAX_ERROR, 21),
-        ("a and > dc = x b", SruDiagnostic.QUERY_SYNTAX_ERROR, 7),
-        ("> dc =", SruDiagnostic.QUERY_SYNTAX_ERROR, 7),
-        ("()", SruDiagnostic.QUERY_SYNTAX_ERROR, 2),
-        ("(a", SruDiagnostic.INVALID_PARENTHESES, 3),
-        ("(a))", SruDiagnostic.INVALID_PARENTHESES, 4),
-        ('dc.title = "dune', SruDiagnostic.INVALID_QUOTES, 12),
-        ('"a\\"', SruDiagnostic.INVALID_QUOTES, 1),
+        ("", CqlDiagnostic.QUERY_SYNTAX_ERROR, 1),
+        ("dc.title =", CqlDiagnostic.QUERY_SYNTAX_ERROR, 11),
+        ("dc.title = )", CqlDiagnostic.QUERY_SYNTAX_ERROR, 12),
+        ("a and", CqlDiagnostic.QUERY_SYNTAX_ERROR, 6),
+        ("a b", CqlDiagnostic.QUERY_SYNTAX_ERROR, 3),
+        ('a "b"', CqlDiagnostic.QUERY_SYNTAX_ERROR, 3),
+        ("a sortby", CqlDiagnostic.QUERY_SYNTAX_ERROR, 9),
+        ("a sortby b = c", CqlDiagnostic.QUERY_SYNTAX_ERROR, 12),
+        ("(a sortby b)", CqlDiagnostic.INVALID_PARENTHESES, 4),
+        ("dc.title =/ x", CqlDiagnostic.QUERY_SYNTAX_ERROR, 14),
+        ("dc.title =/locale= x", CqlDiagnostic.QUERY_SYNTAX_ERROR, 21),
+        ("a and > dc = x b", CqlDiagnostic.QUERY_SYNTAX_ERROR, 7),
+        ("> dc =", CqlDiagnostic.QUERY_SYNTAX_ERROR, 7),
+        ("()", CqlDiagnostic.QUERY_SYNTAX_ERROR, 2),
+        ("(a", CqlDiagnostic.INVALID_PARENTHESES, 3),
+        ("(a))", CqlDiagnostic.INVALID_PARENTHESES, 4),
+        ('dc.title = "dune', CqlDiagnostic.INVALID_QUOTES, 12),
+        ('"a\\"', CqlDiagnostic.INVALID_QUOTES, 1),
     ],
 )
 def test_syntax_errors_carry_sru_code_and_column(
-    text: str, code: SruDiagnostic, column: int
+    text: str, code: CqlDiagnostic, column: int
 ) -> None:
     error = syntax_error_of(text)
     assert (error.sru_code, error.column, error.query) == (code, column, text)
@@ -346,13 +346,13 @@ def test_error_messages_name_what_was_expected() -> None:
 def test_deep_nesting_is_refused_not_a_crash() -> None:
     assert parse_cql("(" * 64 + "a" + ")" * 64) == bare("a")
     error = syntax_error_of("(" * 65 + "a" + ")" * 65)
-    assert (error.sru_code, error.column) == (SruDiagnostic.INVALID_PARENTHESES, 65)
+    assert (error.sru_code, error.column) == (CqlDiagnostic.INVALID_PARENTHESES, 65)
 
 
 def test_too_many_booleans_are_sru_38() -> None:
     assert isinstance(parse_cql(" or ".join(["a"] * 257)), BooleanClause)
     error = syntax_error_of(" or ".join(["a"] * 258))
-    assert (error.sru_code, error.column) == (SruDiagnostic.TOO_MANY_BOOLEAN_OPERATORS, 1283)
+    assert (error.sru_code, error.column) == (CqlDiagnostic.TOO_MANY_BOOLEAN_OPERATORS, 1283)
 
 
 # --- mapping files ---------------------------------------------------------------------
@@ -501,7 +501,7 @@ def test_all_ands_and_any_ors_the_words_nested_to_the_right() -> None:
 
 def test_all_or_any_without_words_is_an_empty_term() -> None:
     error = mapping_error_of('dc.title all " "')
-    assert (error.sru_code, error.column) == (SruDiagnostic.EMPTY_TERM_UNSUPPORTED, 14)
+    assert (error.sru_code, error.column) == (CqlDiagnostic.EMPTY_TERM_UNSUPPORTED, 14)
 
 
 def test_a_phrase_stays_one_term() -> None:
@@ -512,7 +512,7 @@ def test_a_phrase_stays_one_term() -> None:
 def test_relations_the_mapping_lacks_are_sru_19(relation: str) -> None:
     error = mapping_error_of(f'dc.title {relation} "a b"', default_cql_mapping())
     assert (error.sru_code, error.column, error.addinfo) == (
-        SruDiagnostic.UNSUPPORTED_RELATION,
+        CqlDiagnostic.UNSUPPORTED_RELATION,
         10,
         relation.removeprefix("cql."),
     )
@@ -521,7 +521,7 @@ def test_relations_the_mapping_lacks_are_sru_19(relation: str) -> None:
 def test_a_relation_without_structure_is_sru_24() -> None:
     mapping = load_cql_mapping("set = info:x\nindex.x.title = 1=4\nrelation.eq = 2=3")
     assert mapping_error_of("title = x", mapping).sru_code == (
-        SruDiagnostic.UNSUPPORTED_RELATION_AND_TERM
+        CqlDiagnostic.UNSUPPORTED_RELATION_AND_TERM
     )
 
 
@@ -606,12 +606,12 @@ def test_a_truncation_cql_mapping_sends_cql_masking_as_it_is() -> None:
 @pytest.mark.parametrize(
     ("text", "code"),
     [
-        ("a?", SruDiagnostic.MASKING_CHARACTER_UNSUPPORTED),
-        ("a*b", SruDiagnostic.MASKING_CHARACTER_UNSUPPORTED),
-        ("^a", SruDiagnostic.ANCHORING_CHARACTER_IN_UNSUPPORTED_POSITION),
+        ("a?", CqlDiagnostic.MASKING_CHARACTER_UNSUPPORTED),
+        ("a*b", CqlDiagnostic.MASKING_CHARACTER_UNSUPPORTED),
+        ("^a", CqlDiagnostic.ANCHORING_CHARACTER_IN_UNSUPPORTED_POSITION),
     ],
 )
-def test_masking_the_mapping_cannot_express_is_refused(text: str, code: SruDiagnostic) -> None:
+def test_masking_the_mapping_cannot_express_is_refused(text: str, code: CqlDiagnostic) -> None:
     mapping = load_cql_mapping(
         "set.x = info:x\nset = info:x\nindex.x.title = 1=4\nrelation.eq = 2=3\n"
         "structure.* =\nposition.any ="
@@ -623,7 +623,7 @@ def test_masking_the_mapping_cannot_express_is_refused(text: str, code: SruDiagn
 def test_the_default_mapping_refuses_an_anchor_at_the_end_only() -> None:
     error = mapping_error_of("dc.title = dune^", default_cql_mapping())
     assert (error.sru_code, error.addinfo) == (
-        SruDiagnostic.ANCHORING_CHARACTER_IN_UNSUPPORTED_POSITION,
+        CqlDiagnostic.ANCHORING_CHARACTER_IN_UNSUPPORTED_POSITION,
         "last",
     )
 
@@ -647,24 +647,24 @@ def test_a_wildcard_index_sends_the_index_name() -> None:
 @pytest.mark.parametrize(
     ("text", "code", "column", "addinfo"),
     [
-        ("foo.title = x", SruDiagnostic.UNSUPPORTED_CONTEXT_SET, 1, "foo"),
-        ("a and dc.foo = x", SruDiagnostic.UNSUPPORTED_INDEX, 7, "dc.foo"),
-        (f'> dc = "{BATH}" dc.title = x', SruDiagnostic.UNSUPPORTED_INDEX, 46, "dc.title"),
-        ('> x = "info:other" x.title = y', SruDiagnostic.UNSUPPORTED_INDEX, 20, "x.title"),
+        ("foo.title = x", CqlDiagnostic.UNSUPPORTED_CONTEXT_SET, 1, "foo"),
+        ("a and dc.foo = x", CqlDiagnostic.UNSUPPORTED_INDEX, 7, "dc.foo"),
+        (f'> dc = "{BATH}" dc.title = x', CqlDiagnostic.UNSUPPORTED_INDEX, 46, "dc.title"),
+        ('> x = "info:other" x.title = y', CqlDiagnostic.UNSUPPORTED_INDEX, 20, "x.title"),
         (
             "dc.title =/respectCase x",
-            SruDiagnostic.UNSUPPORTED_RELATION_MODIFIER,
+            CqlDiagnostic.UNSUPPORTED_RELATION_MODIFIER,
             12,
             "respectCase",
         ),
-        ("dc.title =/foo.stem x", SruDiagnostic.UNSUPPORTED_RELATION_MODIFIER, 12, "foo.stem"),
-        ("dc.title =/stem=1 x", SruDiagnostic.UNSUPPORTED_RELATION_MODIFIER, 12, "stem"),
+        ("dc.title =/foo.stem x", CqlDiagnostic.UNSUPPORTED_RELATION_MODIFIER, 12, "foo.stem"),
+        ("dc.title =/stem=1 x", CqlDiagnostic.UNSUPPORTED_RELATION_MODIFIER, 12, "stem"),
         # YAZ looks at the relation before the index.
-        ("dc.foo within x", SruDiagnostic.UNSUPPORTED_RELATION, 8, "within"),
+        ("dc.foo within x", CqlDiagnostic.UNSUPPORTED_RELATION, 8, "within"),
     ],
 )
 def test_what_the_mapping_lacks_is_refused_with_sru_code_and_column(
-    text: str, code: SruDiagnostic, column: int, addinfo: str
+    text: str, code: CqlDiagnostic, column: int, addinfo: str
 ) -> None:
     error = mapping_error_of(text, default_cql_mapping())
     assert (error.sru_code, error.column, error.addinfo) == (code, column, addinfo)
@@ -673,7 +673,7 @@ def test_what_the_mapping_lacks_is_refused_with_sru_code_and_column(
 def test_unprefixed_indexes_need_a_default_context_set() -> None:
     mapping = load_cql_mapping("set.dc = info:x")
     assert mapping_error_of("title = x", mapping).sru_code == (
-        SruDiagnostic.UNSUPPORTED_CONTEXT_SET
+        CqlDiagnostic.UNSUPPORTED_CONTEXT_SET
     )
 
 
@@ -722,16 +722,16 @@ def test_prox_modifiers_become_proximity_parameters(modifiers: str, proximity: P
 @pytest.mark.parametrize(
     ("text", "code", "addinfo"),
     [
-        ("a prox/distance==2 b", SruDiagnostic.UNSUPPORTED_PROXIMITY_RELATION, "=="),
-        ("a prox/distance b", SruDiagnostic.UNSUPPORTED_PROXIMITY_RELATION, ""),
-        ("a prox/distance<two b", SruDiagnostic.UNSUPPORTED_PROXIMITY_DISTANCE, "two"),
-        ("a prox/unit=verse b", SruDiagnostic.UNSUPPORTED_PROXIMITY_UNIT, "verse"),
-        ("a prox/near b", SruDiagnostic.UNSUPPORTED_BOOLEAN_MODIFIER, "near"),
-        ("a and/near b", SruDiagnostic.UNSUPPORTED_BOOLEAN_MODIFIER, "near"),
+        ("a prox/distance==2 b", CqlDiagnostic.UNSUPPORTED_PROXIMITY_RELATION, "=="),
+        ("a prox/distance b", CqlDiagnostic.UNSUPPORTED_PROXIMITY_RELATION, ""),
+        ("a prox/distance<two b", CqlDiagnostic.UNSUPPORTED_PROXIMITY_DISTANCE, "two"),
+        ("a prox/unit=verse b", CqlDiagnostic.UNSUPPORTED_PROXIMITY_UNIT, "verse"),
+        ("a prox/near b", CqlDiagnostic.UNSUPPORTED_BOOLEAN_MODIFIER, "near"),
+        ("a and/near b", CqlDiagnostic.UNSUPPORTED_BOOLEAN_MODIFIER, "near"),
     ],
 )
 def test_boolean_modifiers_the_mapping_cannot_express_are_refused(
-    text: str, code: SruDiagnostic, addinfo: str
+    text: str, code: CqlDiagnostic, addinfo: str
 ) -> None:
     error = mapping_error_of(text)
     assert (error.sru_code, error.addinfo, error.column) == (code, addinfo, text.index("/") + 2)
@@ -739,17 +739,17 @@ def test_boolean_modifiers_the_mapping_cannot_express_are_refused(
 
 def test_the_first_error_in_reading_order_is_the_one_raised() -> None:
     error = mapping_error_of("dc.title = a? and/x dc.foo = b")
-    assert error.sru_code == SruDiagnostic.UNSUPPORTED_BOOLEAN_MODIFIER
+    assert error.sru_code == CqlDiagnostic.UNSUPPORTED_BOOLEAN_MODIFIER
     error = mapping_error_of("dc.foo = a and dc.title = b^", default_cql_mapping())
-    assert error.sru_code == SruDiagnostic.UNSUPPORTED_INDEX
+    assert error.sru_code == CqlDiagnostic.UNSUPPORTED_INDEX
     error = mapping_error_of("dc.foo = b^", default_cql_mapping())
-    assert error.sru_code == SruDiagnostic.ANCHORING_CHARACTER_IN_UNSUPPORTED_POSITION
+    assert error.sru_code == CqlDiagnostic.ANCHORING_CHARACTER_IN_UNSUPPORTED_POSITION
 
 
 def test_long_word_lists_are_bounded() -> None:
     words = " ".join(["w"] * 600)
     error = mapping_error_of(f'dc.title any "{words}"')
-    assert error.sru_code == SruDiagnostic.TOO_MANY_BOOLEAN_OPERATORS
+    assert error.sru_code == CqlDiagnostic.TOO_MANY_BOOLEAN_OPERATORS
 
 
 def test_hand_built_nodes_map_too() -> None:
@@ -782,7 +782,7 @@ def test_any_text_parses_or_raises_cql_error(text: str) -> None:
         parse_cql(text)
     except CqlError as error:
         assert 1 <= error.column <= len(text) + 1
-        assert error.sru_code in set(SruDiagnostic)
+        assert error.sru_code in set(CqlDiagnostic)
 
 
 @given(CQL_TEXT)

@@ -24,17 +24,18 @@ from shelfnet.backend import (
     BackendInfo,
     Credentials,
     FetchedRecord,
+    ScanResult,
     SearchResult,
 )
 from shelfnet.catalog import formats
 from shelfnet.catalog.indexing import INDEXING_VERSION, index_names
-from shelfnet.catalog.scan import ScanResult, scan_index
+from shelfnet.catalog.scan import scan_index
 from shelfnet.catalog.search import run_search
 from shelfnet.catalog.sort import sort_ids
 from shelfnet.catalog.store import Store, StoreError
 from shelfnet.query.rpn import Query, Term
 from shelfnet.z3950.diagnostics import Diagnostic
-from shelfnet.z3950.events import ScanEntry, SortKey
+from shelfnet.z3950.events import SortKey
 from shelfnet.z3950.records import Record
 
 _T = TypeVar("_T")
@@ -117,13 +118,7 @@ class CatalogBackend:
 
     async def scan(
         self, databases: Sequence[str], start: Term, number: int, position: int
-    ) -> list[ScanEntry]:
-        return (await self.scan_with_position(databases, start, number, position)).entries
-
-    async def scan_with_position(
-        self, databases: Sequence[str], start: Term, number: int, position: int
     ) -> ScanResult:
-        """Scan, with the start term's actual position in the list (for the Scan response)."""
         self._check_databases(databases)
         return await self._run(scan_index, self.store, start, number, position)
 

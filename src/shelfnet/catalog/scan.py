@@ -13,9 +13,7 @@ Scan response reports it) is returned with the entries.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from shelfnet.backend import BackendError
+from shelfnet.backend import BackendError, ScanResult
 from shelfnet.catalog.indexing import Kind, query_heading
 from shelfnet.catalog.search import ALL_RECORDS, attributes
 from shelfnet.catalog.store import Store, TermCount
@@ -25,14 +23,6 @@ from shelfnet.z3950.events import ScanEntry
 MAX_ENTRIES = 1000
 """Most entries one scan returns, whatever the client asked for."""
 _HEADING_STRUCTURES = frozenset({1, 101})
-
-
-@dataclass(frozen=True)
-class ScanResult:
-    entries: list[ScanEntry]
-    position: int
-    """Where the start term (or the first term after it) stands in ``entries``, 1-based;
-    ``len(entries) + 1`` when every entry precedes it."""
 
 
 def scan_index(

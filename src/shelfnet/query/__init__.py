@@ -1,4 +1,4 @@
-"""Query languages (PQF, CCL; CQL later) parsed to one RPN tree and written back.
+"""Query languages (PQF, CCL, CQL) parsed to one RPN tree; PQF written back.
 
 The parsers load on first use, so code that only needs the tree (the Z39.50 codec, say)
 does not pay for them at start-up.
@@ -25,6 +25,15 @@ from shelfnet.query.rpn import (
 
 if TYPE_CHECKING:
     from shelfnet.query.ccl import CclError, QualifierMap, load_qualifiers, parse_ccl
+    from shelfnet.query.cql import (
+        CqlDiagnostic,
+        CqlError,
+        CqlMapping,
+        cql_sort_keys,
+        cql_to_rpn,
+        load_cql_mapping,
+        parse_cql,
+    )
     from shelfnet.query.pqf import parse_pqf, to_pqf
 
 _LAZY = {
@@ -32,6 +41,13 @@ _LAZY = {
     "QualifierMap": "shelfnet.query.ccl",
     "load_qualifiers": "shelfnet.query.ccl",
     "parse_ccl": "shelfnet.query.ccl",
+    "CqlDiagnostic": "shelfnet.query.cql",
+    "CqlError": "shelfnet.query.cql",
+    "CqlMapping": "shelfnet.query.cql",
+    "cql_sort_keys": "shelfnet.query.cql",
+    "cql_to_rpn": "shelfnet.query.cql",
+    "load_cql_mapping": "shelfnet.query.cql",
+    "parse_cql": "shelfnet.query.cql",
     "parse_pqf": "shelfnet.query.pqf",
     "to_pqf": "shelfnet.query.pqf",
 }
@@ -47,6 +63,9 @@ __all__ = [
     "BIB1",
     "AttributeElement",
     "CclError",
+    "CqlDiagnostic",
+    "CqlError",
+    "CqlMapping",
     "Node",
     "Operator",
     "OperatorKind",
@@ -57,8 +76,12 @@ __all__ = [
     "ResultSetId",
     "Term",
     "TermType",
+    "cql_sort_keys",
+    "cql_to_rpn",
+    "load_cql_mapping",
     "load_qualifiers",
     "parse_ccl",
+    "parse_cql",
     "parse_pqf",
     "to_pqf",
 ]

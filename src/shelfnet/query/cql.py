@@ -56,6 +56,7 @@ __all__ = [
     "SORT_CONTEXT_SET",
     "BooleanClause",
     "BooleanOperator",
+    "CqlDiagnostic",
     "CqlError",
     "CqlMapping",
     "CqlMappingError",
@@ -66,7 +67,6 @@ __all__ = [
     "SearchClause",
     "SortSpec",
     "SortedQuery",
-    "SruDiagnostic",
     "cql_sort_keys",
     "cql_to_rpn",
     "default_cql_mapping",
@@ -86,8 +86,8 @@ _CQL_CONTEXT_SETS = frozenset({CQL_CONTEXT_SET, "info:srw/cql-context-set/1/cql-
 # --- diagnostics -------------------------------------------------------------------------
 
 
-class SruDiagnostic(enum.IntEnum):
-    """The SRU diagnostics (info:srw/diagnostic/1) a CQL query can earn."""
+class CqlDiagnostic(enum.IntEnum):
+    """The SRU diagnostics (info:srw/diagnostic/1) a CQL query can earn, by number."""
 
     QUERY_SYNTAX_ERROR = 10
     INVALID_PARENTHESES = 13
@@ -119,7 +119,7 @@ class CqlError(QueryError):
 
     def __init__(
         self,
-        sru_code: SruDiagnostic,
+        sru_code: CqlDiagnostic,
         message: str,
         column: int,
         query: str = "",
@@ -268,7 +268,7 @@ def _token_at(text: str, pos: int) -> tuple[_Token, int]:
         end = _scan(text, pos + 1, frozenset('"'))
         if end == len(text):
             raise CqlError(
-                SruDiagnostic.INVALID_QUOTES, "missing closing quote", pos + 1, text, '"'
+                CqlDiagnostic.INVALID_QUOTES, "missing closing quote", pos + 1, text, '"'
             )
         return _Token(_Kind.QUOTED, text[pos + 1 : end], pos + 1), end + 1
     end = _scan(text, pos, _WORD_STOPS)
@@ -318,11 +318,11 @@ class _Parser:
         node = self._sorted_query({})
         token = self._current
         if token.kind is _Kind.RP:
-            raise self._error(SruDiagnostic.INVALID_PARENTHESES, "unbalanced ')'", token)
+            raise self._error(CqlDiagnostic.INVALID_PARENTHESES, "unbalanced ')'", token)
         if token.kind is not _Kind.END:
             expected = "sort key" if isinstance(node, SortedQuery) else "boolean operator"
             raise self._error(
-                SruDiagnostic.QUERY_SYNTAX_ERROR, f"{expected} expected, not {token.text!r}", token
+                CqlDiagnostic.QUERY_SYNTAX_ERROR, f"{expected} expected, not {token.text!r}", token
             )
         return node
 
@@ -335,7 +335,7 @@ class _Parser:
         self.index += 1
         return token
 
-    def _error(self, code: SruDiagnostic, message: str, token: _Token) -> CqlError:
+    def _error(self, code: CqlDiagnostic, message: str, token: _Token) -> CqlError:
         return CqlError(code, message, token.column, self.text, token.text or None)
 
     # sortedQuery ::= prefixAssignment sortedQuery | scopedClause ['sortBy' sortSpec]
@@ -371,7 +371,7 @@ class _Parser:
             self.booleans += 1
             if self.booleans > _MAX_BOOLEANS:
                 raise self._error(
-                    SruDiagnostic.TOO_MANY_BOOLEAN_OPERATORS,
+                    CqlDiagnostic.TOO_MANY_BOOLEAN_OPERATORS,
                     f"more than {_MAX_BOOLEANS} boolean operators",
                     token,
                 )
@@ -405,14 +405,14 @@ class _Parser:
         opening = self._next()
         if self.depth == _MAX_NESTING:
             raise self._error(
-                SruDiagnostic.INVALID_PARENTHESES, "parentheses nested too deeply", opening
+                CqlDiagnostic.INVALID_PARENTHESES, "parentheses nested too deeply", opening
             )
         self.depth += 1
         node = self._cql_query(scope)
         self.depth -= 1
         if self._current.kind is not _Kind.RP:
             raise self._error(
-                SruDiagnostic.INVALID_PARENTHESES,
+                CqlDiagnostic.INVALID_PARENTHESES,
                 f"')' expected for the '(' at column {opening.column}",
                 self._current,
             )
@@ -476,7 +476,7 @@ class _Parser:
             message = f"{what} expected at end of query"
         else:
             message = f"{what} expected, not {token.text!r}"
-        return self._error(SruDiagnostic.QUERY_SYNTAX_ERROR, message, token)
+        return self._error(CqlDiagnostic.QUERY_SYNTAX_ERROR, message, token)
 
 
 def _assigned(scope: _Scope, name: str, default: bool = False) -> str | None:
@@ -728,7 +728,7 @@ class _Converter:
         self.operators += 1
         if self.operators > _MAX_OPERATORS:
             raise CqlError(
-                SruDiagnostic.TOO_MANY_BOOLEAN_OPERATORS,
+                CqlDiagnostic.TOO_MANY_BOOLEAN_OPERATORS,
                 f"the query needs more than {_MAX_OPERATORS} operators",
                 column,
             )
@@ -772,9 +772,9 @@ class _Converter:
         column = clause.relation.column
         outer = [
             *(self.mapping.lookup("always") or ()),
-            *self._required("relation", relation, column, SruDiagnostic.UNSUPPORTED_RELATION),
+            *self._required("relation", relation, column, CqlDiagnostic.UNSUPPORTED_RELATION),
             *self._required(
-                "structure", relation, column, SruDiagnostic.UNSUPPORTED_RELATION_AND_TERM
+                "structure", relation, column, CqlDiagnostic.UNSUPPORTED_RELATION_AND_TERM
             ),
         ]
         kind = _WORD_LISTS.get(relation.lower())
@@ -783,7 +783,7 @@ class _Converter:
         words = clause.term.split()
         if not words:
             raise CqlError(
-                SruDiagnostic.EMPTY_TERM_UNSUPPORTED,
+                CqlDiagnostic.EMPTY_TERM_UNSUPPORTED,
                 f"no words to search for with {clause.relation.name}",
                 clause.term_column,
                 addinfo=clause.relation.name,
@@ -802,7 +802,7 @@ class _Converter:
         uri = clause.context_set or self.mapping.context_set(prefix)
         if uri is None:
             raise CqlError(
-                SruDiagnostic.UNSUPPORTED_CONTEXT_SET,
+                CqlDiagnostic.UNSUPPORTED_CONTEXT_SET,
                 f"unknown context set prefix {prefix!r}" if prefix else "no default context set",
                 clause.column,
                 addinfo=prefix or None,
@@ -813,7 +813,7 @@ class _Converter:
         name = self._bare(relation.name, relation.context_set)
         if name is None:
             raise _unsupported(
-                SruDiagnostic.UNSUPPORTED_RELATION, "relation", relation.name, relation.column
+                CqlDiagnostic.UNSUPPORTED_RELATION, "relation", relation.name, relation.column
             )
         return name
 
@@ -853,7 +853,7 @@ class _Converter:
         anchor, truncation, pattern = _masking_of(raw)
         position = {3: "firstAndLast", 1: "first", 2: "last", 0: "any"}[anchor]
         attributes += self._required(
-            "position", position, column, SruDiagnostic.ANCHORING_CHARACTER_IN_UNSUPPORTED_POSITION
+            "position", position, column, CqlDiagnostic.ANCHORING_CHARACTER_IN_UNSUPPORTED_POSITION
         )
         raw = _strip(raw, anchor)
         if not pattern and truncation:
@@ -869,7 +869,7 @@ class _Converter:
         if not pattern:
             return _unescape(raw)
         attributes += self._required(
-            "truncation", "z3958", column, SruDiagnostic.MASKING_CHARACTER_UNSUPPORTED
+            "truncation", "z3958", column, CqlDiagnostic.MASKING_CHARACTER_UNSUPPORTED
         )
         return _z3958(raw)
 
@@ -880,7 +880,7 @@ class _Converter:
         found = None if prefix is None else self.mapping.lookup("index", name, prefix)
         if found is None:
             raise _unsupported(
-                SruDiagnostic.UNSUPPORTED_INDEX, "index", clause.index, clause.column
+                CqlDiagnostic.UNSUPPORTED_INDEX, "index", clause.index, clause.column
             )
         return found
 
@@ -889,7 +889,7 @@ class _Converter:
         found = None if name is None else self.mapping.lookup("relationModifier", name)
         if found is None or modifier.comparison is not None:
             raise _unsupported(
-                SruDiagnostic.UNSUPPORTED_RELATION_MODIFIER,
+                CqlDiagnostic.UNSUPPORTED_RELATION_MODIFIER,
                 "relation modifier",
                 modifier.name,
                 modifier.column,
@@ -897,7 +897,7 @@ class _Converter:
         return found
 
     def _required(
-        self, category: str, name: str, column: int, code: SruDiagnostic
+        self, category: str, name: str, column: int, code: CqlDiagnostic
     ) -> tuple[AttributeElement, ...]:
         found = self.mapping.lookup(category, name)
         if found is None:
@@ -972,7 +972,7 @@ def _proximity_distance(modifier: Modifier) -> tuple[int, int]:
     relation = _PROXIMITY_RELATIONS.get(modifier.comparison or "")
     if relation is None:
         raise _unsupported(
-            SruDiagnostic.UNSUPPORTED_PROXIMITY_RELATION,
+            CqlDiagnostic.UNSUPPORTED_PROXIMITY_RELATION,
             "proximity relation",
             modifier.comparison or "",
             modifier.column,
@@ -980,7 +980,7 @@ def _proximity_distance(modifier: Modifier) -> tuple[int, int]:
     value = modifier.value or ""
     if not (value.isascii() and value.isdigit()):
         raise _unsupported(
-            SruDiagnostic.UNSUPPORTED_PROXIMITY_DISTANCE,
+            CqlDiagnostic.UNSUPPORTED_PROXIMITY_DISTANCE,
             "proximity distance",
             value,
             modifier.column,
@@ -992,7 +992,7 @@ def _proximity_unit(modifier: Modifier) -> int:
     unit = _PROXIMITY_UNITS.get((modifier.value or "").lower())
     if unit is None or modifier.comparison != "=":
         raise _unsupported(
-            SruDiagnostic.UNSUPPORTED_PROXIMITY_UNIT,
+            CqlDiagnostic.UNSUPPORTED_PROXIMITY_UNIT,
             "proximity unit",
             modifier.value or "",
             modifier.column,
@@ -1002,14 +1002,14 @@ def _proximity_unit(modifier: Modifier) -> int:
 
 def _unsupported_boolean_modifier(modifier: Modifier) -> CqlError:
     return _unsupported(
-        SruDiagnostic.UNSUPPORTED_BOOLEAN_MODIFIER,
+        CqlDiagnostic.UNSUPPORTED_BOOLEAN_MODIFIER,
         "boolean modifier",
         modifier.name,
         modifier.column,
     )
 
 
-def _unsupported(code: SruDiagnostic, what: str, name: str, column: int) -> CqlError:
+def _unsupported(code: CqlDiagnostic, what: str, name: str, column: int) -> CqlError:
     return CqlError(code, f"unsupported {what} {name!r}", column, addinfo=name)
 
 
@@ -1068,7 +1068,7 @@ def _sort_key(spec: SortSpec) -> CqlSortKey:
             key = _SORT_FLAGS[name](key)
         else:
             raise _unsupported(
-                SruDiagnostic.SORT_NOT_SUPPORTED, "sort modifier", modifier.name, modifier.column
+                CqlDiagnostic.SORT_NOT_SUPPORTED, "sort modifier", modifier.name, modifier.column
             )
     return key
 

@@ -12,6 +12,7 @@ import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import uvicorn
 from starlette.applications import Starlette
@@ -30,6 +31,9 @@ from shelfnet.sru.responses import (
 )
 from shelfnet.z3950 import oids
 from shelfnet.z3950.events import SortKey
+
+if TYPE_CHECKING:
+    from shelfnet.query.cql import CqlSortKey
 
 log = logging.getLogger("shelfnet.sru.server")
 
@@ -154,12 +158,9 @@ class _Service:
         try:
             node = parse_cql(text)
             query = cql_to_rpn(node)
-            sort_keys = [
-                _sort_key(key.index, key.ascending, key.case_sensitive)
-                for key in cql_sort_keys(node)
-            ]
+            sort_keys = [_sort_key(key) for key in cql_sort_keys(node)]
         except CqlError as error:
-            raise SruError(error.sru_code, str(error)) from error
+            raise SruError(error.sru_code, error.addinfo or error.message) from error
         result = await self.backend.search((database,), query)
         if sort_keys:
             result = await self.backend.sort(result, sort_keys)
@@ -192,11 +193,11 @@ class _Service:
         try:
             query = cql_to_rpn(parse_cql(clause))
         except CqlError as error:
-            raise SruError(error.sru_code, str(error)) from error
+            raise SruError(error.sru_code, error.addinfo or error.message) from error
         if not isinstance(query.root, Term):
             raise SruError(10, "a scan clause is one index, relation and term")
-        entries = await self.backend.scan((database,), query.root, number, max(position, 1))
-        return writer.scan(entries)
+        scanned = await self.backend.scan((database,), query.root, number, max(position, 1))
+        return writer.scan(scanned.entries)
 
     def _explain(self, writer: Writer, database: str) -> bytes:
         info = self.backend.info()
@@ -206,16 +207,20 @@ class _Service:
         return writer.explain(record)
 
 
-def _sort_key(index: str, ascending: bool, case_sensitive: bool | None) -> SortKey:
-    """A sortBy index as the Bib-1 use attribute the CQL mapping gives it."""
-    from shelfnet.query.cql import cql_to_rpn, parse_cql
+def _sort_key(key: CqlSortKey) -> SortKey:
+    """A sortBy index as the Bib-1 use attribute the CQL mapping gives it (with the context
+    set the query assigned to its prefix)."""
+    from shelfnet.query.cql import Relation, SearchClause, cql_to_rpn
 
-    root = cql_to_rpn(parse_cql(f"{index} = x")).root
+    clause = SearchClause(key.index, Relation("="), "x", key.context_set)
+    root = cql_to_rpn(clause).root
     uses = [a.value for a in root.attributes if a.type == 1] if isinstance(root, Term) else []
     if not uses or not isinstance(uses[0], int):
-        raise SruError(80, f"cannot sort by {index}")
+        raise SruError(80, f"cannot sort by {key.index}")
     return SortKey(
-        attributes=((1, uses[0]),), descending=not ascending, case_sensitive=bool(case_sensitive)
+        attributes=((1, uses[0]),),
+        descending=not key.ascending,
+        case_sensitive=bool(key.case_sensitive),
     )
 
 

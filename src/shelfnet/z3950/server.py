@@ -336,16 +336,17 @@ class Session:
                 raise BackendError(205, str(request.step_size))
             number = min(request.number, MAX_SCAN_TERMS)
             position = request.position or 1
-            entries = await self.backend.scan(request.databases, request.term, number, position)
+            scanned = await self.backend.scan(request.databases, request.term, number, position)
         except BackendError as error:
             return ScanResponse(
                 status=6, diagnostics=(error.diagnostic,), reference_id=request.reference_id
             )
+        entries = scanned.entries
         status = 0 if len(entries) == request.number else 1  # partial-1: fewer terms than asked
         return ScanResponse(
             status=status,
             entries=tuple(entries),
-            position=min(position, len(entries)) if entries else 0,
+            position=scanned.position,
             step_size=0,
             reference_id=request.reference_id,
         )

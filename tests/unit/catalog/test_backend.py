@@ -93,9 +93,9 @@ def test_unsupported_syntaxes_and_element_sets(backend: CatalogBackend) -> None:
 
 def test_scan_and_sort(backend: CatalogBackend) -> None:
     start = Term("blue", (AttributeElement(1, 4),))
-    entries = asyncio.run(backend.scan(["Default"], start, 2, 1))
+    entries = asyncio.run(backend.scan(["Default"], start, 2, 1)).entries
     assert [(e.term, e.count) for e in entries] == [("blue", 3), ("blues", 1)]
-    placed = asyncio.run(backend.scan_with_position(["jazz"], start, 3, 2))
+    placed = asyncio.run(backend.scan(["jazz"], start, 3, 2))
     assert placed.position == 2 and placed.entries[1].term == "blue"
     result = SearchResult(ids=[1, 2, 4], databases=("Default",))
     by_date = asyncio.run(backend.sort(result, [SortKey(attributes=((1, 31),), descending=True)]))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shelfnet.backend import BackendError
-from shelfnet.catalog.scan import ScanResult, scan_index
+from shelfnet.backend import BackendError, ScanResult
+from shelfnet.catalog.scan import scan_index
 from shelfnet.catalog.store import Store
 from shelfnet.query.rpn import AttributeElement, Term
 
