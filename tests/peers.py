@@ -31,6 +31,7 @@ from typing import Literal
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FIXTURES_DIR = REPO_ROOT / "tests" / "fixtures"
+CQL_PROPERTIES = REPO_ROOT / "src" / "shelfnet" / "query" / "cql.properties"
 ZEBRA_CONFIG_DIR = FIXTURES_DIR / "zebra"
 
 # Where the MARC test files live: $SHELFNET_MARC_DATA, else the first of these
@@ -277,6 +278,8 @@ def _prepare_zebra_workdir(workdir: Path) -> None:
         raise PeerError("shelfnet-marc.abs must have one line 'encoding marc-8'")
     utf8_profile = re.sub(r"(?m)^name .*$", "name shelfnet-marc-utf8", utf8_profile)
     (workdir / "shelfnet-marc-utf8.abs").write_text(utf8_profile, encoding="utf-8")
+    # SRU: Zebra maps CQL to RPN with the same properties file shelfnet ships (YAZ format).
+    shutil.copy(CQL_PROPERTIES, workdir / "cql.properties")
 
 
 def _zebraidx_inserted(output: str) -> int:

@@ -91,3 +91,34 @@ def test_the_command_line_searches_sru_targets_with_cql(ztest_target: Target) ->
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(b"=LDR  ")
     assert b"23 hits" in done.stderr
+
+
+@pytest.mark.parametrize("version", ["1.1", "1.2", "2.0"])
+def test_sru_reads_zebras_answers_with_the_same_records_as_z3950(
+    zebra_target: Target, version: str
+) -> None:
+    async def run() -> tuple[int, list[bytes], int]:
+        async with Connection.to(url(zebra_target), version=version) as sru:
+            result = await sru.search("dc.creator = ellington")
+            over_sru = [r.raw for r in await result.records(0, 5)]
+        async with Z3950Connection(
+            zebra_target.host,
+            zebra_target.port,
+            databases=[zebra_target.database],
+            preferred_record_syntax="xml",
+        ) as z3950:
+            over_z3950 = await z3950.search("@attr 1=1003 ellington")
+            return result.size, over_sru, over_z3950.size
+
+    sru_size, records, z3950_size = asyncio.run(run())
+    assert sru_size == z3950_size == 21
+    assert all(parse_marcxml(raw)[0]["245"] is not None for raw in records)
+
+
+def test_sru_scan_reads_zebras_terms(zebra_target: Target) -> None:
+    async def run() -> list[tuple[str, int | None]]:
+        async with Connection.to(url(zebra_target)) as sru:
+            return [(e.term, e.count) for e in await sru.scan("dc.title = jazz", number=5)]
+
+    terms = asyncio.run(run())
+    assert len(terms) == 5 and all(count for _, count in terms)
