@@ -4,7 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Real protocol peers the test suite talks to (Debian package names).
-TEST_PEERS := yaz yaz-illclient idzebra-2.0 idzebra-2.0-examples
+# postgresql: the catalogue's PostgreSQL tests start their own cluster (tests/postgres.py).
+TEST_PEERS := yaz yaz-illclient idzebra-2.0 idzebra-2.0-examples postgresql
 
 .PHONY: run test lint typecheck unit interop bench peers clean
 
@@ -30,6 +31,7 @@ interop: peers $(BIN)/.installed
 
 bench: peers $(BIN)/.installed
 	$(BIN)/python benchmarks/z3950_fetch.py --write docs/benchmarks.md
+	$(BIN)/python benchmarks/server_vs_zebra.py --append docs/benchmarks.md
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -m venv --help >/dev/null 2>&1 || ( $(SUDO) apt-get update -q && \

@@ -40,6 +40,8 @@ class DataSettings:
 class CatalogSettings:
     path: Path | None = None
     """The SQLite catalogue file; default ``<data.dir>/catalog.sqlite``."""
+    url: str | None = None
+    """A PostgreSQL catalogue (``postgresql://user@host/name``), used instead of ``path``."""
     database: str = "Default"
     """The database name clients search (Z39.50 database, SRU path)."""
     match_point: str = "001"
@@ -88,6 +90,11 @@ class Settings:
     @property
     def catalog_path(self) -> Path:
         return self.catalog.path or self.data.dir / "catalog.sqlite"
+
+    @property
+    def catalog_location(self) -> str:
+        """The catalogue to open: ``catalog.url`` when set, else the SQLite file."""
+        return self.catalog.url or str(self.catalog_path)
 
 
 def find_config(explicit: Path | None = None) -> Path | None:
@@ -144,7 +151,7 @@ def _convert(raw: Any, expected: Any, source: str, key: str) -> Any:
         return raw
     if expected is float and isinstance(raw, int | float) and not isinstance(raw, bool):
         return float(raw)
-    if expected is str and isinstance(raw, str):
+    if expected in (str, str | None) and isinstance(raw, str):
         return raw
     if (
         text.startswith("dict")

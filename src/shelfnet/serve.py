@@ -43,7 +43,9 @@ def open_catalog(settings: Settings, say: Callable[[str], None] = print) -> Cata
     path = settings.catalog_path
     path.parent.mkdir(parents=True, exist_ok=True)
     users = settings.z3950.users or None
-    backend = CatalogBackend(path, databases=(settings.catalog.database,), users=users)
+    backend = CatalogBackend(
+        settings.catalog_location, databases=(settings.catalog.database,), users=users
+    )
     if settings.catalog.sample and backend.store.count() == 0:
         result = import_data(
             sample_iso2709(),

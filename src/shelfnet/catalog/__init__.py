@@ -1,6 +1,10 @@
-"""The local catalogue: MARC records in one SQLite file, searchable as a Z39.50/SRU backend.
+"""The local catalogue: MARC records in one SQLite file or one PostgreSQL database,
+searchable as a Z39.50/SRU backend.
 
-    store.py      the file: records as received, index terms, postings, sort keys (all SQL)
+    store.py      the file: records as received, index terms, postings, sort keys (SQLite's
+                  SQL); ``CatalogStore``, what every store offers; ``open_store`` by path or URL
+    postgres.py   the same tables in PostgreSQL, for large catalogues and several processes
+    plansql.py    search plans to SQL, one compiler for both stores (a small dialect each)
     reader.py     record files for import, ISO 2709 or MARCXML, one record at a time
     importer.py   import in batches (crash-safe, re-runnable), export, statistics, deletion
     matchkey.py   match points (001+003, 020$a, ...) that make a re-import an update

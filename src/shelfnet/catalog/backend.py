@@ -1,9 +1,9 @@
 """The local catalogue as a ``shelfnet.backend.Backend`` for the Z39.50 and SRU servers.
 
-One catalogue file is one database; clients may call it by any of ``databases`` (compared
-without regard to case). SQL and record formatting run on a small thread pool of the
-backend's own, each thread with its own SQLite connection, so the event loop never waits
-on the disk and searches run side by side.
+One catalogue (an SQLite file or a PostgreSQL database) is one database; clients may call it
+by any of ``databases`` (compared without regard to case). SQL and record formatting run on
+a small thread pool of the backend's own, each thread with its own database connection, so
+the event loop never waits on the disk and searches run side by side.
 
 ``authenticate`` lets everyone in unless the backend was given ``users`` (name to plain
 password, as the settings file holds them); then only those users, with their password.
@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import os
-import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -32,7 +31,7 @@ from shelfnet.catalog.indexing import INDEXING_VERSION, index_names
 from shelfnet.catalog.scan import scan_index
 from shelfnet.catalog.search import run_search
 from shelfnet.catalog.sort import sort_ids
-from shelfnet.catalog.store import Store, StoreError
+from shelfnet.catalog.store import StoreError, open_store
 from shelfnet.query.rpn import Query, Term
 from shelfnet.z3950.diagnostics import Diagnostic
 from shelfnet.z3950.events import SortKey
@@ -43,11 +42,11 @@ DEFAULT_WORKERS = 8
 
 
 class CatalogBackend:
-    """Search, fetch, scan and sort over one catalogue file."""
+    """Search, fetch, scan and sort over one catalogue: a file path or a database URL."""
 
     def __init__(
         self,
-        path: str | os.PathLike[str],
+        location: str | os.PathLike[str],
         *,
         databases: Sequence[str] = ("Default",),
         users: Mapping[str, str] | None = None,
@@ -55,11 +54,11 @@ class CatalogBackend:
     ) -> None:
         if not databases:
             raise ValueError("a catalogue needs at least one database name")
-        self.store = Store(path)
+        self.store = open_store(location)
         if self.store.indexing_version != INDEXING_VERSION and self.store.count():
             self.store.close()
             raise StoreError(
-                f"{path} was indexed by other rules: run 'shelfnet catalog reindex' first"
+                f"{location} was indexed by other rules: run 'shelfnet catalog reindex' first"
             )
         self.databases = tuple(databases)
         self._names = {name.casefold() for name in databases}
@@ -133,10 +132,12 @@ class CatalogBackend:
 
     async def _run(self, function: Callable[..., _T], *args: object) -> _T:
         loop = asyncio.get_running_loop()
+        failures: tuple[type[Exception], ...] = (*self.store.errors, StoreError)
         try:
             return await loop.run_in_executor(self._executor, function, *args)
-        except sqlite3.OperationalError as exc:
-            # Busy or locked beyond the timeout, disk full: worth trying again later.
+        except self.store.transient_errors as exc:
+            # Busy or locked beyond the timeout, disk full, connection lost: worth trying
+            # again later.
             raise BackendError(2, str(exc)) from exc
-        except (sqlite3.DatabaseError, StoreError) as exc:
+        except failures as exc:
             raise BackendError(1, str(exc)) from exc

@@ -1,13 +1,13 @@
 """``shelfnet catalog ...``: import, export, statistics, deletion, reindexing and checking.
 
 A Typer sub-application; ``shelfnet.cli`` mounts it with
-``app.add_typer(catalog_app, name="catalog")``. Every command works on one catalogue file,
-``./data/catalog.sqlite`` unless ``--catalog`` says otherwise.
+``app.add_typer(catalog_app, name="catalog")``. Every command works on one catalogue,
+``./data/catalog.sqlite`` unless ``--catalog`` names another file or a PostgreSQL database
+(``postgresql://user@host/name``).
 """
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,9 +23,9 @@ from rich.table import Table
 from shelfnet.catalog import importer
 from shelfnet.catalog.indexing import index_names
 from shelfnet.catalog.matchkey import DEFAULT_MATCH_POINT, MatchPoint
-from shelfnet.catalog.store import Store, StoreError
+from shelfnet.catalog.store import CatalogStore, StoreError, is_database_url, open_store
 
-DEFAULT_CATALOG = Path("data/catalog.sqlite")
+DEFAULT_CATALOG = "data/catalog.sqlite"
 EXIT_FAILURES = 1
 EXIT_USAGE = 2
 SHOWN_FAILURES = 20
@@ -40,8 +40,12 @@ catalog_app = typer.Typer(
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
+# A string, not a Path: a Path would fold the '//' of a database URL.
 CatalogOpt = Annotated[
-    Path, typer.Option("--catalog", help="The catalogue file (SQLite)", dir_okay=False)
+    str,
+    typer.Option(
+        "--catalog", help="The catalogue: an SQLite file or a postgresql://user@host/name URL"
+    ),
 ]
 
 
@@ -51,18 +55,26 @@ class ExportFormat(StrEnum):
 
 
 @contextmanager
-def _open(path: Path, *, create: bool = False) -> Iterator[Store]:
-    """The catalogue, open for the block; a file that cannot be used ends the command with a
+def _open(location: str, *, create: bool = False) -> Iterator[CatalogStore]:
+    """The catalogue, open for the block; one that cannot be used ends the command with a
     message (not a traceback), whether at opening or midway (locked, disk full). Only an
-    import makes a new catalogue."""
-    if not create and not path.is_file():
-        err.print(f"[red]error:[/red] no catalogue at {path} (shelfnet catalog import makes one)")
+    import makes a new catalogue file."""
+    if not create and not is_database_url(location) and not Path(location).is_file():
+        err.print(
+            f"[red]error:[/red] no catalogue at {location} (shelfnet catalog import makes one)"
+        )
         raise typer.Exit(EXIT_USAGE)
     try:
-        with Store(path) as store:
+        store = open_store(location)
+    except (StoreError, OSError) as exc:
+        err.print(f"[red]error:[/red] {location}: {exc}")
+        raise typer.Exit(EXIT_USAGE) from exc
+    failures: tuple[type[Exception], ...] = (StoreError, OSError, *store.errors)
+    try:
+        with store:
             yield store
-    except (StoreError, sqlite3.Error, OSError) as exc:
-        err.print(f"[red]error:[/red] {path}: {exc}")
+    except failures as exc:
+        err.print(f"[red]error:[/red] {location}: {exc}")
         raise typer.Exit(EXIT_USAGE) from exc
 
 

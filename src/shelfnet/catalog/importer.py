@@ -18,7 +18,7 @@ from typing import BinaryIO, Literal
 from shelfnet.catalog.indexing import INDEXING_VERSION, IndexedRecord, index_record
 from shelfnet.catalog.matchkey import DEFAULT_MATCH_POINT, MatchPoint
 from shelfnet.catalog.reader import ReadFailure, SourceRecord, read_records
-from shelfnet.catalog.store import NewRecord, Outcome, Store, StoredRecord, StoreStats
+from shelfnet.catalog.store import CatalogStore, NewRecord, Outcome, StoredRecord, StoreStats
 from shelfnet.marc import DecodedMarc, MarcError, decode_marc, record_to_marcxml
 
 DEFAULT_BATCH_SIZE = 500
@@ -79,7 +79,7 @@ Progress = Callable[[ImportProgress], None]
 
 def import_files(
     paths: Iterable[str | os.PathLike[str]],
-    store: Store,
+    store: CatalogStore,
     *,
     match_point: str = DEFAULT_MATCH_POINT,
     batch_size: int = DEFAULT_BATCH_SIZE,
@@ -103,7 +103,7 @@ def import_files(
 
 def import_data(
     data: bytes,
-    store: Store,
+    store: CatalogStore,
     *,
     name: str = "<data>",
     match_point: str = DEFAULT_MATCH_POINT,
@@ -117,7 +117,7 @@ def import_data(
 
 def import_stream(
     stream: BinaryIO,
-    store: Store,
+    store: CatalogStore,
     *,
     name: str,
     match_point: str = DEFAULT_MATCH_POINT,
@@ -153,7 +153,7 @@ def import_stream(
     return result
 
 
-def _prepare(store: Store, point: MatchPoint) -> None:
+def _prepare(store: CatalogStore, point: MatchPoint) -> None:
     """Bring an existing catalogue to this import's match point and indexing rules."""
     if store.indexing_version != INDEXING_VERSION:
         store.reindex(reindexed)
@@ -172,7 +172,7 @@ def _new_record(item: SourceRecord, point: MatchPoint) -> NewRecord:
 
 
 def _write(
-    store: Store, batch: Sequence[NewRecord], point: MatchPoint, result: ImportResult
+    store: CatalogStore, batch: Sequence[NewRecord], point: MatchPoint, result: ImportResult
 ) -> None:
     if not batch:
         return
@@ -221,7 +221,7 @@ class ExportResult:
     """Records that could not be written in the format: (id, why)."""
 
 
-def export(store: Store, out: BinaryIO, format: ExportFormat = "marc") -> ExportResult:
+def export(store: CatalogStore, out: BinaryIO, format: ExportFormat = "marc") -> ExportResult:
     """Every record in id order: ``marc`` writes the stored bytes as they are (so a file of
     MARC-8 and UTF-8 records stays one); ``marcxml`` a UTF-8 ``<collection>``."""
     result = ExportResult()
@@ -244,11 +244,11 @@ def export(store: Store, out: BinaryIO, format: ExportFormat = "marc") -> Export
     return result
 
 
-def stats(store: Store) -> StoreStats:
+def stats(store: CatalogStore) -> StoreStats:
     """Records (by character set and source format), index sizes, file size."""
     return store.stats()
 
 
-def delete(store: Store, ids: Iterable[int] = (), keys: Iterable[str] = ()) -> list[int]:
+def delete(store: CatalogStore, ids: Iterable[int] = (), keys: Iterable[str] = ()) -> list[int]:
     """Delete records by id and by match key; returns the ids deleted."""
     return store.delete(ids=ids, keys=keys)

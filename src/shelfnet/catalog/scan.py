@@ -16,7 +16,7 @@ from __future__ import annotations
 from shelfnet.backend import BackendError, ScanResult
 from shelfnet.catalog.indexing import Kind, query_heading
 from shelfnet.catalog.search import ALL_RECORDS, attributes
-from shelfnet.catalog.store import Store, TermCount
+from shelfnet.catalog.store import CatalogStore, TermCount
 from shelfnet.query.rpn import BIB1, Term
 from shelfnet.z3950.events import ScanEntry
 
@@ -26,7 +26,7 @@ _HEADING_STRUCTURES = frozenset({1, 101})
 
 
 def scan_index(
-    store: Store, start: Term, number: int, position: int, attribute_set: str = BIB1
+    store: CatalogStore, start: Term, number: int, position: int, attribute_set: str = BIB1
 ) -> ScanResult:
     """The scan list for ``start``; BackendError for what cannot be scanned."""
     if number < 0:

@@ -61,7 +61,7 @@ from shelfnet.catalog.plan import (
     Prefix,
     lookups,
 )
-from shelfnet.catalog.store import Store
+from shelfnet.catalog.store import CatalogStore
 from shelfnet.query.rpn import (
     BIB1,
     AttributeElement,
@@ -130,7 +130,7 @@ def plan_query(query: Query) -> Plan:
     return _plan(query.root, query.attribute_set)
 
 
-def run_search(store: Store, query: Query) -> list[int]:
+def run_search(store: CatalogStore, query: Query) -> list[int]:
     """Record ids a query finds: by id, or by relevance when a term asked for it."""
     plan = plan_query(query)
     ids = store.search(plan)
@@ -138,7 +138,7 @@ def run_search(store: Store, query: Query) -> list[int]:
     return rank(store, ids, ranked) if ranked and ids else ids
 
 
-def rank(store: Store, ids: Sequence[int], ranked: Sequence[Lookup]) -> list[int]:
+def rank(store: CatalogStore, ids: Sequence[int], ranked: Sequence[Lookup]) -> list[int]:
     """Order ids by tf-idf over the ranked terms (most relevant first, then by id)."""
     total = max(store.count(), 1)
     scores: defaultdict[int, float] = defaultdict(float)

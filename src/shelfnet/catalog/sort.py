@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from shelfnet.backend import BackendError
 from shelfnet.catalog.indexing import Use, index_names
-from shelfnet.catalog.store import Store
+from shelfnet.catalog.store import CatalogStore
 from shelfnet.z3950 import oids
 from shelfnet.z3950.events import SortKey
 
@@ -24,7 +24,7 @@ MAX_KEYS = 8
 _NAMES = index_names()
 
 
-def sort_ids(store: Store, ids: Sequence[int], keys: Sequence[SortKey]) -> list[int]:
+def sort_ids(store: CatalogStore, ids: Sequence[int], keys: Sequence[SortKey]) -> list[int]:
     """``ids`` reordered by ``keys``; Bib-1 207 for a key the catalogue cannot sort by."""
     if len(keys) > MAX_KEYS:
         raise BackendError(211, f"at most {MAX_KEYS} keys")

@@ -1,4 +1,7 @@
-"""The catalogue's SQLite file: records, index terms, postings and sort keys. All SQL lives here.
+"""The catalogue's SQLite file: records, index terms, postings and sort keys.
+
+All of SQLite's SQL lives here, but for searches: ``plansql`` turns plans into SQL for both
+this store and the PostgreSQL one (``postgres``); ``CatalogStore`` is what both offer.
 
 Tables
     ``meta``       key/value: schema version, indexing rules version, match point.
@@ -29,31 +32,17 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol, Self
 
-from shelfnet.catalog.indexing import INDEXING_VERSION, POSITION_BITS, IndexedRecord, Kind
-from shelfnet.catalog.plan import (
-    AllRecords,
-    AnyTerm,
-    Exact,
-    Glob,
-    Lookup,
-    Matcher,
-    Near,
-    Nothing,
-    Number,
-    Pattern,
-    Plan,
-    Prefix,
-)
+from shelfnet.catalog.indexing import INDEXING_VERSION, IndexedRecord, Kind
+from shelfnet.catalog.plan import Lookup, Plan
+from shelfnet.catalog.plansql import SQLITE, PlanCompiler
 
 SCHEMA_VERSION = 1
-_POSITION_MASK = (1 << POSITION_BITS) - 1
-# Above every character a term can hold: the end of a prefix range.
-_MAX_CHAR = "\U0010ffff"
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (
@@ -166,17 +155,78 @@ class _Local(threading.local):
 
 
 Clock = Callable[[], datetime]
+TermKey = tuple[int, int, str]
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class CatalogStore(Protocol):
+    """What the catalogue asks of its storage; ``Store`` (SQLite, one file) and
+    ``shelfnet.catalog.postgres.PostgresStore`` (a PostgreSQL database) both are one.
+
+    Every method may be called from any thread. Writes are transactions: all or nothing.
+    """
+
+    location: str
+    """The file or database URL, for messages."""
+    errors: tuple[type[Exception], ...]
+    """The database driver's errors (besides ``StoreError``)."""
+    transient_errors: tuple[type[Exception], ...]
+    """Those of ``errors`` worth trying again later (busy, locked, connection lost)."""
+
+    @property
+    def match_point(self) -> str | None: ...
+    @property
+    def indexing_version(self) -> int: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(self, *_exc: object) -> None: ...
+    def write_batch(
+        self, records: Sequence[NewRecord], *, match_point: str
+    ) -> list[tuple[Outcome, int]]: ...
+    def rekey(self, match_point: str, key: Callable[[StoredRecord], str | None]) -> int: ...
+    def reindex(self, indexer: Callable[[StoredRecord], IndexedRecord]) -> int: ...
+    def delete(self, ids: Iterable[int] = (), keys: Iterable[str] = ()) -> list[int]: ...
+    def records(self, ids: Sequence[int]) -> dict[int, StoredRecord]: ...
+    def iter_records(self) -> Iterator[StoredRecord]: ...
+    def count(self) -> int: ...
+    def ids_for_keys(self, keys: Iterable[str]) -> dict[str, list[int]]: ...
+    def search(self, plan: Plan) -> list[int]: ...
+    def occurrences(self, lookup: Lookup) -> dict[int, int]: ...
+    def scan(
+        self, use: int, kind: Kind, start: str, before: int, after: int
+    ) -> tuple[list[TermCount], list[TermCount]]: ...
+    def sort_values(self, ids: Sequence[int], use: int) -> dict[int, str]: ...
+    def stats(self) -> StoreStats: ...
+    def check(self) -> list[str]: ...
+
+
+def is_database_url(location: str | os.PathLike[str]) -> bool:
+    """Whether a catalogue location is a PostgreSQL URL rather than a file."""
+    return str(location).startswith(("postgresql://", "postgres://"))
+
+
+def open_store(location: str | os.PathLike[str], *, clock: Clock | None = None) -> CatalogStore:
+    """The catalogue at a file path (SQLite) or a ``postgresql://`` URL."""
+    options = {} if clock is None else {"clock": clock}
+    if is_database_url(location):
+        from shelfnet.catalog.postgres import PostgresStore  # psycopg only when asked for
+
+        return PostgresStore(str(location), **options)
+    return Store(location, **options)
+
+
 class Store:
     """One catalogue file. Safe to share between threads: each gets its own connection."""
 
+    errors: tuple[type[Exception], ...] = (sqlite3.DatabaseError,)
+    transient_errors: tuple[type[Exception], ...] = (sqlite3.OperationalError,)
+
     def __init__(self, path: str | os.PathLike[str], *, clock: Clock = _utc_now) -> None:
         self.path = Path(path)
+        self.location = str(path)
         self._clock = clock
         self._local = _Local()
         self._connections: list[sqlite3.Connection] = []
@@ -293,7 +343,7 @@ class Store:
         """Recompute every match key for another match point, in one transaction."""
         with self._transaction() as connection:
             rows = connection.execute(f"SELECT {_RECORD_COLUMNS} FROM records").fetchall()
-            updates = [(key(_stored(row)), row[0]) for row in rows]
+            updates = [(key(stored_record(row)), row[0]) for row in rows]
             connection.executemany("UPDATE records SET match_key = ? WHERE id = ?", updates)
             self._set_meta(connection, "match_point", match_point)
         return len(updates)
@@ -309,7 +359,7 @@ class Store:
             cursor = connection.execute(f"SELECT {_RECORD_COLUMNS} FROM records ORDER BY id")
             while rows := cursor.fetchmany(500):
                 # SQLite lets one connection read records while it writes other tables.
-                _index(connection, [(row[0], indexer(_stored(row))) for row in rows])
+                _index(connection, [(row[0], indexer(stored_record(row))) for row in rows])
                 count += len(rows)
             self._set_meta(connection, "indexing_version", str(INDEXING_VERSION))
         return count
@@ -336,7 +386,7 @@ class Store:
             f"SELECT {_RECORD_COLUMNS} FROM records WHERE id IN (SELECT value FROM json_each(?))",
             (json.dumps(list(ids)),),
         )
-        return {row[0]: _stored(row) for row in rows}
+        return {row[0]: stored_record(row) for row in rows}
 
     def iter_records(self) -> Iterator[StoredRecord]:
         """Every record in id order, from one consistent snapshot."""
@@ -344,7 +394,7 @@ class Store:
         connection.execute("BEGIN")
         try:
             for row in connection.execute(f"SELECT {_RECORD_COLUMNS} FROM records ORDER BY id"):
-                yield _stored(row)
+                yield stored_record(row)
         finally:
             connection.execute("COMMIT")
 
@@ -361,16 +411,14 @@ class Store:
 
     def search(self, plan: Plan) -> list[int]:
         """Ids of the records a plan finds, ascending (one SQL statement)."""
-        compiler = _Compiler()
-        root = compiler.records(plan)
-        sql = f"{compiler.with_clause()} SELECT record_id FROM {root} ORDER BY record_id"
+        compiler = PlanCompiler(SQLITE)
+        sql = compiler.search_sql(plan)
         return [row[0] for row in self._connection().execute(sql, compiler.params)]
 
     def occurrences(self, lookup: Lookup) -> dict[int, int]:
         """How often a lookup matches in each record (for relevance ranking)."""
-        compiler = _Compiler()
-        name = compiler.positions(lookup)
-        sql = f"{compiler.with_clause()} SELECT record_id, COUNT(*) FROM {name} GROUP BY record_id"
+        compiler = PlanCompiler(SQLITE)
+        sql = compiler.occurrences_sql(lookup)
         return dict(self._connection().execute(sql, compiler.params).fetchall())
 
     def scan(
@@ -503,7 +551,7 @@ def _regexp(pattern: str, value: str) -> bool:
     return compiled is not None and compiled.fullmatch(value) is not None
 
 
-def _stored(row: tuple[object, ...]) -> StoredRecord:
+def stored_record(row: tuple[object, ...]) -> StoredRecord:
     record_id, raw, charset, source_format, match_key, created, updated = row
     assert isinstance(record_id, int) and isinstance(raw, bytes)
     return StoredRecord(
@@ -564,12 +612,7 @@ def _index(connection: sqlite3.Connection, records: Sequence[tuple[int, IndexedR
     """Write the postings, term counts and sort keys of freshly written records."""
     if not records:
         return
-    counts: Counter[tuple[int, int, str]] = Counter()
-    displays: dict[tuple[int, int, str], str] = {}
-    for _record_id, indexed in records:
-        counts.update({(use, kind, term) for use, kind, term, _loc in indexed.postings})
-        for key, shown in indexed.displays.items():
-            displays.setdefault(key, shown)
+    counts, displays = term_counts(records)
     connection.executemany(
         "INSERT INTO terms (idx, kind, term, records, display) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (idx, kind, term) DO UPDATE SET records = records + excluded.records, "
@@ -597,6 +640,19 @@ def _index(connection: sqlite3.Connection, records: Sequence[tuple[int, IndexedR
     )
 
 
+def term_counts(
+    records: Sequence[tuple[int, IndexedRecord]],
+) -> tuple[Counter[TermKey], dict[TermKey, str]]:
+    """How many of ``records`` hold each (index, kind, term), and the terms' display forms."""
+    counts: Counter[TermKey] = Counter()
+    displays: dict[TermKey, str] = {}
+    for _record_id, indexed in records:
+        counts.update({(use, kind, term) for use, kind, term, _loc in indexed.postings})
+        for key, shown in indexed.displays.items():
+            displays.setdefault(key, shown)
+    return counts, displays
+
+
 def _term_ids(
     connection: sqlite3.Connection, keys: Iterable[tuple[int, int, str]]
 ) -> dict[tuple[int, int, str], int]:
@@ -613,112 +669,3 @@ def _term_ids(
     found = {(use, kind, term): term_id for use, kind, term, term_id in rows}
     connection.execute("DELETE FROM wanted_terms")
     return found
-
-
-# --- plans to SQL ---------------------------------------------------------------------------
-
-
-@dataclass
-class _Compiler:
-    """Turns a plan into one statement: every node a named CTE (``n1``, ``n2``, ...), so that
-    deep trees never nest SQL deeper than SQLite's parser allows."""
-
-    ctes: list[str] = field(default_factory=list)
-    params: list[object] = field(default_factory=list)
-
-    def with_clause(self) -> str:
-        return "WITH " + ", ".join(self.ctes)
-
-    def _add(self, sql: str, params: Sequence[object] = ()) -> str:
-        name = f"n{len(self.ctes) + 1}"
-        self.ctes.append(f"{name} AS ({sql})")
-        self.params.extend(params)
-        return name
-
-    def records(self, plan: Plan) -> str:
-        """A CTE of the record ids (column ``record_id``) a plan finds."""
-        if isinstance(plan, Lookup | Near) and not (isinstance(plan, Near) and plan.exclusion):
-            return self._add(f"SELECT DISTINCT record_id FROM {self.positions(plan)}")
-        if isinstance(plan, Near):
-            left, right = self.positions(plan.left), self.positions(plan.right)
-            near = self._near(plan, left, right)
-            return self._add(
-                f"SELECT record_id FROM {left} INTERSECT SELECT record_id FROM {right} "
-                f"EXCEPT SELECT record_id FROM {near}"
-            )
-        if isinstance(plan, AllRecords):
-            return self._add("SELECT id AS record_id FROM records")
-        if isinstance(plan, Nothing):
-            return self._add("SELECT NULL AS record_id WHERE 0")
-        left, right = self.records(plan.left), self.records(plan.right)
-        return self._add(
-            f"SELECT record_id FROM {left} {plan.op.value} SELECT record_id FROM {right}"
-        )
-
-    def positions(self, plan: Lookup | Near) -> str:
-        """A CTE of matches with their place: ``record_id``, ``first`` and ``last`` loc."""
-        if isinstance(plan, Near):
-            return self._near(plan, self.positions(plan.left), self.positions(plan.right))
-        joins: list[str] = []
-        params: list[object] = []
-        last = "p0"
-        for number, matcher in enumerate(plan.words[1:], start=1):
-            alias = f"p{number}"
-            terms_sql, terms_params = _terms(plan.use, plan.kind, matcher)
-            joins.append(
-                f"JOIN postings {alias} ON {alias}.record_id = p0.record_id "
-                f"AND {alias}.loc = {last}.loc + 1 AND {alias}.term_id IN ({terms_sql})"
-            )
-            params.extend(terms_params)
-            last = alias
-        first_sql, first_params = _terms(plan.use, plan.kind, plan.words[0])
-        where = f"p0.term_id IN ({first_sql})"
-        if plan.first_in_field:
-            where += f" AND (p0.loc & {_POSITION_MASK}) = 0"
-        return self._add(
-            f"SELECT p0.record_id AS record_id, p0.loc AS first, {last}.loc AS last "
-            f"FROM postings p0 {' '.join(joins)} WHERE {where}",
-            [*params, *first_params],
-        )
-
-    def _near(self, plan: Near, left: str, right: str) -> str:
-        if plan.ordered:
-            gap = "CASE WHEN r.first > l.last THEN r.first - l.last END"
-        else:
-            gap = (
-                "CASE WHEN r.first > l.last THEN r.first - l.last "
-                "WHEN l.first > r.last THEN l.first - r.last END"
-            )
-        return self._add(
-            f"SELECT l.record_id AS record_id, min(l.first, r.first) AS first, "
-            f"max(l.last, r.last) AS last FROM {left} l JOIN {right} r "
-            f"ON r.record_id = l.record_id AND (r.first >> {POSITION_BITS}) = "
-            f"(l.first >> {POSITION_BITS}) WHERE ({gap}) {plan.comparison.value} ?",
-            [plan.distance],
-        )
-
-
-def _terms(use: int, kind: Kind, matcher: Matcher) -> tuple[str, list[object]]:
-    """A subquery of the ids of the terms a matcher accepts in one index."""
-    base = "SELECT id FROM terms WHERE idx = ? AND kind = ?"
-    params: list[object] = [use, int(kind)]
-    if isinstance(matcher, Exact):
-        return f"{base} AND term = ?", [*params, matcher.term]
-    if isinstance(matcher, Prefix):
-        return f"{base} AND term >= ? AND term < ?", [
-            *params,
-            matcher.prefix,
-            matcher.prefix + _MAX_CHAR,
-        ]
-    if isinstance(matcher, Glob):
-        return f"{base} AND term GLOB ?", [*params, matcher.pattern]
-    if isinstance(matcher, Pattern):
-        return f"{base} AND term REGEXP ?", [*params, matcher.regex]
-    if isinstance(matcher, Number):
-        return (
-            f"{base} AND term GLOB '[0-9]*' AND NOT term GLOB '*[^0-9]*' "
-            f"AND CAST(term AS INTEGER) {matcher.comparison.value} ?",
-            [*params, matcher.value],
-        )
-    assert isinstance(matcher, AnyTerm)
-    return base, params

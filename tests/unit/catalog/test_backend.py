@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from shelfnet.backend import Backend, BackendError, Credentials, SearchResult
 from shelfnet.catalog.backend import CatalogBackend
 from shelfnet.catalog.importer import import_data
-from shelfnet.catalog.store import Store, StoreError
+from shelfnet.catalog.store import StoreError, open_store
 from shelfnet.query.pqf import parse_pqf
 from shelfnet.query.rpn import AttributeElement, Term
 from shelfnet.z3950 import oids
@@ -20,15 +19,15 @@ from tests.unit.catalog.records import CATALOGUE, iso2709
 
 
 @pytest.fixture
-def path(tmp_path: Path) -> Path:
-    catalogue = tmp_path / "catalog.sqlite"
-    with Store(catalogue) as store:
+def path(location: str) -> str:
+    """A loaded catalogue's file or URL."""
+    with open_store(location) as store:
         import_data(iso2709(*CATALOGUE), store)
-    return catalogue
+    return location
 
 
 @pytest.fixture
-def backend(path: Path) -> Iterator[CatalogBackend]:
+def backend(path: str) -> Iterator[CatalogBackend]:
     opened = CatalogBackend(path, databases=("Default", "jazz"))
     yield opened
     opened.close()
@@ -43,7 +42,7 @@ def test_it_is_a_backend(backend: CatalogBackend) -> None:
     assert info.indexes["title"] == 4 and info.indexes["any"] == 1016
 
 
-def test_everyone_may_search_unless_there_are_users(path: Path) -> None:
+def test_everyone_may_search_unless_there_are_users(path: str) -> None:
     open_backend = CatalogBackend(path)
     guarded = CatalogBackend(path, users={"cataloguer": "s3cret"})
     try:
@@ -116,8 +115,8 @@ def test_searches_run_side_by_side(backend: CatalogBackend) -> None:
     assert all(found[n] == found[n % 3] for n in range(60))
 
 
-def test_a_catalogue_indexed_by_other_rules_is_refused(path: Path) -> None:
-    with Store(path) as store:
+def test_a_catalogue_indexed_by_other_rules_is_refused(path: str) -> None:
+    with open_store(path) as store:
         store._connection().execute("UPDATE meta SET value = '0' WHERE key = 'indexing_version'")
     with pytest.raises(StoreError, match="reindex"):
         CatalogBackend(path)

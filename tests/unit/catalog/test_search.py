@@ -8,7 +8,6 @@ German, no 003), 5 "Anonymous blues" (2001, no 001). See ``records.py``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -17,7 +16,7 @@ from hypothesis import strategies as st
 from shelfnet.backend import BackendError
 from shelfnet.catalog.importer import import_data
 from shelfnet.catalog.search import MAX_DEPTH, run_search
-from shelfnet.catalog.store import Store
+from shelfnet.catalog.store import CatalogStore, open_store
 from shelfnet.query.rpn import (
     BIB1,
     AttributeElement,
@@ -31,7 +30,7 @@ from shelfnet.query.rpn import (
     TermType,
 )
 from tests.strategies import rpn_trees
-from tests.unit.catalog.conftest import Search
+from tests.unit.catalog.conftest import STORES, Search, fresh_location
 from tests.unit.catalog.records import CATALOGUE, iso2709
 
 
@@ -187,32 +186,32 @@ def test_diagnostics(search: Search, pqf: str, code: int, addinfo: str) -> None:
 
 @pytest.mark.parametrize("term_type", [TermType.OID, TermType.DATETIME, TermType.NULL])
 def test_term_types_other_than_strings_and_numbers_are_229(
-    store: Store, term_type: TermType
+    store: CatalogStore, term_type: TermType
 ) -> None:
     with pytest.raises(BackendError) as raised:
         run_search(store, Query(Term("1.2.3", term_type=term_type)))
     assert raised.value.diagnostic.code == 229
 
 
-def test_a_negative_proximity_distance_is_202(store: Store) -> None:
+def test_a_negative_proximity_distance_is_202(store: CatalogStore) -> None:
     near = Operator(OperatorKind.PROX, Term("blue"), Term("note"), Proximity(distance=-1))
     with pytest.raises(BackendError) as raised:
         run_search(store, Query(near))
     assert raised.value.diagnostic.code == 202
 
 
-def test_a_numeric_term_searches_as_its_digits(store: Store) -> None:
+def test_a_numeric_term_searches_as_its_digits(store: CatalogStore) -> None:
     term = Term("1959", (AttributeElement(1, 31),), TermType.NUMERIC)
     assert run_search(store, Query(term)) == [1]
 
 
-def test_too_long_a_term_is_11(store: Store) -> None:
+def test_too_long_a_term_is_11(store: CatalogStore) -> None:
     with pytest.raises(BackendError) as raised:
         run_search(store, Query(Term("x" * 5000)))
     assert raised.value.diagnostic.code == 11
 
 
-def test_too_deep_a_query_is_6_not_a_crash(store: Store) -> None:
+def test_too_deep_a_query_is_6_not_a_crash(store: CatalogStore) -> None:
     node: Node = Term("blue")
     for _ in range(MAX_DEPTH + 1):
         node = Operator(OperatorKind.OR, Term("blue"), node)
@@ -221,7 +220,7 @@ def test_too_deep_a_query_is_6_not_a_crash(store: Store) -> None:
     assert raised.value.diagnostic.code == 6
 
 
-def test_deep_but_allowed_queries_run_in_one_statement(store: Store) -> None:
+def test_deep_but_allowed_queries_run_in_one_statement(store: CatalogStore) -> None:
     node: Node = Term("bird", (AttributeElement(1, 4),))
     for _ in range(MAX_DEPTH - 1):
         node = Operator(OperatorKind.OR, Term("xyzzy"), node)  # right-deep: nested in SQL
@@ -235,12 +234,12 @@ def test_relevance_ranks_records_with_more_matches_first(search: Search) -> None
     assert search("@or @attr 1=4 blue @attr 1=4 concert") == [1, 2, 4]
 
 
-def test_the_last_attribute_of_a_type_wins(store: Store) -> None:
+def test_the_last_attribute_of_a_type_wins(store: CatalogStore) -> None:
     term = Term("bird", (AttributeElement(1, 1003), AttributeElement(1, 4)))
     assert run_search(store, Query(term)) == [3]
 
 
-def test_a_bib1_attribute_set_given_by_oid_is_bib1(store: Store) -> None:
+def test_a_bib1_attribute_set_given_by_oid_is_bib1(store: CatalogStore) -> None:
     term = Term("bird", (AttributeElement(1, 4, BIB1),))
     assert run_search(store, Query(term, attribute_set=BIB1)) == [3]
 
@@ -248,10 +247,12 @@ def test_a_bib1_attribute_set_given_by_oid_is_bib1(store: Store) -> None:
 # --- no input makes it raise anything but BackendError ------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def fuzz_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    path: Path = tmp_path_factory.mktemp("fuzz") / "catalog.sqlite"
-    with Store(path) as store:
+@pytest.fixture(scope="module", params=STORES)
+def fuzz_store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[CatalogStore]:
+    location = fresh_location(request.param, tmp_path_factory.mktemp("fuzz"), request)
+    with open_store(location) as store:
         import_data(iso2709(*CATALOGUE), store)
         yield store
 
@@ -286,7 +287,7 @@ _proximities = st.builds(
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rpn_trees(_leaves, _proximities, max_leaves=6), st.sampled_from([BIB1, "1.2.3"]))
 def test_arbitrary_queries_raise_nothing_but_backend_errors(
-    fuzz_store: Store, root: Node, attribute_set: str
+    fuzz_store: CatalogStore, root: Node, attribute_set: str
 ) -> None:
     try:
         ids = run_search(fuzz_store, Query(root, attribute_set))

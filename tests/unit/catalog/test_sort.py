@@ -9,8 +9,9 @@ import pytest
 from shelfnet.backend import BackendError
 from shelfnet.catalog.importer import import_data
 from shelfnet.catalog.sort import sort_ids
-from shelfnet.catalog.store import Store
+from shelfnet.catalog.store import CatalogStore
 from shelfnet.z3950.events import SortKey
+from tests.unit.catalog.conftest import NewStore
 from tests.unit.catalog.records import field, fixed, iso2709, make
 
 ALL = [1, 2, 3, 4, 5]
@@ -39,25 +40,27 @@ def key(use: int, *, descending: bool = False, case_sensitive: bool = False) -> 
         ([SortKey(field="1=31", descending=True)], [5, 4, 3, 2, 1]),
     ],
 )
-def test_sort(store: Store, keys: list[SortKey], ids: list[int]) -> None:
+def test_sort(store: CatalogStore, keys: list[SortKey], ids: list[int]) -> None:
     assert sort_ids(store, ALL, keys) == ids
 
 
-def test_case_insensitive_unless_asked(tmp_path: Path) -> None:
+def test_case_insensitive_unless_asked(tmp_path: Path, new_store: NewStore) -> None:
     records = [make(field("245", "00", "a", "apple")), make(field("245", "00", "a", "Banana"))]
-    with Store(tmp_path / "catalog.sqlite") as store:
+    with new_store() as store:
         import_data(iso2709(*records), store)
         assert sort_ids(store, [1, 2], [key(4)]) == [1, 2]
         assert sort_ids(store, [1, 2], [key(4, case_sensitive=True)]) == [2, 1]
 
 
-def test_later_keys_break_ties_and_ties_keep_their_order(tmp_path: Path) -> None:
+def test_later_keys_break_ties_and_ties_keep_their_order(
+    tmp_path: Path, new_store: NewStore
+) -> None:
     records = [
         make(field("245", "00", "a", "Same title"), fixed("1999", "eng")),
         make(field("245", "00", "a", "same title"), fixed("1970", "eng")),
         make(field("245", "00", "a", "Other title"), fixed("1970", "eng")),
     ]
-    with Store(tmp_path / "catalog.sqlite") as store:
+    with new_store() as store:
         import_data(iso2709(*records), store)
         assert sort_ids(store, [1, 2, 3], [key(4), key(31)]) == [3, 2, 1]
         assert sort_ids(store, [1, 2, 3], [key(4)]) == [3, 1, 2]
@@ -73,7 +76,7 @@ def test_later_keys_break_ties_and_ties_keep_their_order(tmp_path: Path) -> None
         (SortKey(attributes=((1, 4),), attribute_set="1.2.840.10003.3.2"), 121),
     ],
 )
-def test_unsupported_sort_keys(store: Store, sort_key: SortKey, code: int) -> None:
+def test_unsupported_sort_keys(store: CatalogStore, sort_key: SortKey, code: int) -> None:
     with pytest.raises(BackendError) as raised:
         sort_ids(store, ALL, [sort_key])
     assert raised.value.diagnostic.code == code
