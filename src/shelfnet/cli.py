@@ -221,13 +221,23 @@ def _settings(config: Path | None) -> object:
 
 
 @app.command()
-def serve(config: ConfigOpt = None) -> None:
-    """Start every enabled service (Z39.50, SRU) and serve until interrupted."""
-    from shelfnet.config import Settings
+def serve(
+    services: Annotated[
+        list[str] | None,
+        typer.Argument(help="Only these services (z3950, sru); default: all enabled"),
+    ] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Start the enabled services (Z39.50, SRU) and serve until interrupted."""
+    from shelfnet.config import Settings, only_services
     from shelfnet.serve import serve as run_services
 
     settings = _settings(config)
     assert isinstance(settings, Settings)
+    try:
+        settings = only_services(settings, services or [])
+    except ValueError as exc:
+        raise _usage_error(str(exc)) from None
     try:
         asyncio.run(run_services(settings, lambda line: err.print(line)))
     except OSError as exc:  # a port in use, an address not on this machine

@@ -176,6 +176,25 @@ def _anchor_paths(settings: Settings, base: Path) -> Settings:
     return replace(settings, data=data, catalog=catalog)
 
 
+SERVICES = ("z3950", "sru")
+
+
+def only_services(settings: Settings, names: list[str]) -> Settings:
+    """The settings with every service not named switched off (none named: unchanged)."""
+    unknown = sorted(set(names) - set(SERVICES))
+    if unknown:
+        raise ValueError(
+            f"unknown service(s) {', '.join(unknown)}; choose from {', '.join(SERVICES)}"
+        )
+    if not names:
+        return settings
+    return replace(
+        settings,
+        z3950=replace(settings.z3950, enabled=settings.z3950.enabled and "z3950" in names),
+        sru=replace(settings.sru, enabled=settings.sru.enabled and "sru" in names),
+    )
+
+
 @dataclass(frozen=True)
 class Listener:
     """One port a service listens on, as ``shelfnet ports`` prints it."""

@@ -64,3 +64,12 @@ def test_listeners_list_the_enabled_services(tmp_path: Path) -> None:
     assert [(x.service, x.port) for x in listeners(Settings())] == [("z3950", 2100), ("sru", 2101)]
     disabled = load_settings(write(tmp_path, "[z3950]\nenabled = false\n[sru]\nenabled = false\n"))
     assert listeners(disabled) == []
+
+
+def test_serving_only_some_services() -> None:
+    from shelfnet.config import only_services
+
+    assert [x.service for x in listeners(only_services(Settings(), ["sru"]))] == ["sru"]
+    assert only_services(Settings(), []) == Settings()
+    with pytest.raises(ValueError, match="unknown service"):
+        only_services(Settings(), ["ftp"])
