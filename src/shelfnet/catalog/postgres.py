@@ -16,14 +16,13 @@ its own connection, opened on first use.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import psycopg
 
+from shelfnet.catalog.connections import PerThread
 from shelfnet.catalog.indexing import INDEXING_VERSION, IndexedRecord, Kind
 from shelfnet.catalog.plan import Lookup, Plan
 from shelfnet.catalog.plansql import POSTGRES, PlanCompiler
@@ -94,11 +93,6 @@ _BATCH = 500
 Connection = psycopg.Connection[tuple[object, ...]]
 
 
-@dataclass
-class _Local(threading.local):
-    connection: Connection | None = None
-
-
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -116,9 +110,10 @@ class PostgresStore:
     def __init__(self, url: str, *, clock: Clock = _utc_now) -> None:
         self.location = url
         self._clock = clock
-        self._local = _Local()
-        self._connections: list[Connection] = []
-        self._lock = threading.Lock()
+        # autocommit: a read is one statement and one snapshot; writes open transactions
+        self._connections: PerThread[Connection] = PerThread(
+            lambda: psycopg.connect(url, autocommit=True), usable=lambda c: not c.closed
+        )
         try:
             self._create_schema()
         except psycopg.Error as exc:
@@ -128,23 +123,11 @@ class PostgresStore:
     # --- connections and transactions -------------------------------------------------
 
     def _connection(self) -> Connection:
-        connection = self._local.connection
-        if connection is None or connection.closed:
-            # autocommit: a read is one statement and one snapshot; writes open
-            # transactions themselves.
-            connection = psycopg.connect(self.location, autocommit=True)
-            self._local.connection = connection
-            with self._lock:
-                self._connections.append(connection)
-        return connection
+        return self._connections.get()
 
     def close(self) -> None:
         """Close every thread's connection; the store must not be used afterwards."""
-        with self._lock:
-            for connection in self._connections:
-                connection.close()
-            self._connections.clear()
-        self._local = _Local()
+        self._connections.close_all()
 
     def __enter__(self) -> PostgresStore:
         return self

@@ -28,7 +28,6 @@ import json
 import os
 import re
 import sqlite3
-import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -38,6 +37,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Protocol, Self
 
+from shelfnet.catalog.connections import PerThread
 from shelfnet.catalog.indexing import INDEXING_VERSION, IndexedRecord, Kind
 from shelfnet.catalog.plan import Lookup, Plan
 from shelfnet.catalog.plansql import SQLITE, PlanCompiler
@@ -149,11 +149,6 @@ class StoreStats:
     indexing_version: int
 
 
-@dataclass
-class _Local(threading.local):
-    connection: sqlite3.Connection | None = None
-
-
 Clock = Callable[[], datetime]
 TermKey = tuple[int, int, str]
 
@@ -228,29 +223,17 @@ class Store:
         self.path = Path(path)
         self.location = str(path)
         self._clock = clock
-        self._local = _Local()
-        self._connections: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
+        self._connections = PerThread(lambda: _connect(self.path))
         self._create_schema()
 
     # --- connections and transactions -------------------------------------------------
 
     def _connection(self) -> sqlite3.Connection:
-        connection = self._local.connection
-        if connection is None:
-            connection = _connect(self.path)
-            self._local.connection = connection
-            with self._lock:
-                self._connections.append(connection)
-        return connection
+        return self._connections.get()
 
     def close(self) -> None:
         """Close every thread's connection; the store must not be used afterwards."""
-        with self._lock:
-            for connection in self._connections:
-                connection.close()
-            self._connections.clear()
-        self._local = _Local()
+        self._connections.close_all()
 
     def __enter__(self) -> Store:
         return self
