@@ -230,6 +230,7 @@ def serve(
 ) -> None:
     """Start the enabled services (Z39.50, SRU) and serve until interrupted."""
     from shelfnet.config import Settings, only_services
+    from shelfnet.serve import run
     from shelfnet.serve import serve as run_services
 
     settings = _settings(config)
@@ -239,7 +240,7 @@ def serve(
     except ValueError as exc:
         raise _usage_error(str(exc)) from None
     try:
-        asyncio.run(run_services(settings, lambda line: err.print(line)))
+        run(run_services(settings, lambda line: err.print(line)))
     except OSError as exc:  # a port in use, an address not on this machine
         err.print(f"[red]error:[/red] cannot start: {exc}")
         raise typer.Exit(1) from None

@@ -13,7 +13,7 @@ from rich.console import Console
 from shelfnet.config import Settings
 from shelfnet.marc import parse_marcxml
 from shelfnet.output import holding_text, record_text
-from shelfnet.serve import Running, start
+from shelfnet.serve import Running, run, start
 from shelfnet.sru.client import Connection as SruConnection
 from shelfnet.z3950.client import Connection
 from shelfnet.z3950.records import OpacRecord
@@ -73,7 +73,7 @@ async def _demo(settings: Settings, keep_serving: bool) -> None:
 
 def run_demo(settings: Settings, keep_serving: bool = False) -> int:
     try:
-        asyncio.run(_demo(settings, keep_serving))
+        run(_demo(settings, keep_serving))
     except KeyboardInterrupt:
         pass
     except OSError as exc:

@@ -60,7 +60,7 @@ def postgres_catalogue(jazz: Path, postgres_cluster: Cluster) -> Iterator[Postgr
 
 
 def found(store: CatalogStore, pqf: str) -> list[int]:
-    return run_search(store, parse_pqf(pqf))
+    return list(run_search(store, parse_pqf(pqf)))
 
 
 @pytest.mark.parametrize("case", JAZZ_PQF, ids=[case.query for case in JAZZ_PQF])
@@ -99,7 +99,7 @@ def test_ccl_queries_find_the_same_records(
     sqlite_catalogue: Store, postgres_catalogue: PostgresStore, ccl: str
 ) -> None:
     query = parse_ccl(ccl)
-    assert run_search(postgres_catalogue, query) == run_search(sqlite_catalogue, query)
+    assert list(run_search(postgres_catalogue, query)) == list(run_search(sqlite_catalogue, query))
 
 
 @pytest.mark.parametrize("case", JAZZ_PQF_DIAGNOSTICS, ids=lambda case: case.query)

@@ -39,6 +39,9 @@ class Pattern:
     """Terms a regular expression matches in full (Python ``re`` syntax)."""
 
     regex: str
+    prefix: str = ""
+    """What every matching term starts with (the regular expression's literal start), so
+    that only those terms need trying."""
 
 
 class Comparison(enum.Enum):

@@ -8,6 +8,7 @@ shared, which is what makes the two stores give the same answers.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -44,6 +45,8 @@ class Dialect:
     """A one-column statement that finds nothing."""
     pattern: MatcherSql
     """The condition for ``Glob``, ``Pattern`` and ``Number`` matchers."""
+    member: Callable[[str, Sequence[int]], tuple[str, object]]
+    """(column, ids) -> "the column is one of the ids" and its one parameter."""
 
 
 def _sqlite_pattern(p: str, matcher: Matcher) -> tuple[str, list[object]]:
@@ -76,13 +79,29 @@ def _postgres_pattern(p: str, matcher: Matcher) -> tuple[str, list[object]]:
     )
 
 
-SQLITE = Dialect("?", "min", "max", "SELECT NULL AS record_id WHERE 0", _sqlite_pattern)
+def _sqlite_member(column: str, ids: Sequence[int]) -> tuple[str, object]:
+    return f"{column} IN (SELECT value FROM json_each(?))", json.dumps(list(ids))
+
+
+def _postgres_member(column: str, ids: Sequence[int]) -> tuple[str, object]:
+    return f"{column} = ANY(%s)", list(ids)
+
+
+SQLITE = Dialect(
+    "?",
+    "min",
+    "max",
+    "SELECT NULL AS record_id WHERE 0",
+    _sqlite_pattern,
+    _sqlite_member,
+)
 POSTGRES = Dialect(
     "%s",
     "LEAST",
     "GREATEST",
     "SELECT CAST(NULL AS bigint) AS record_id WHERE false",
     _postgres_pattern,
+    _postgres_member,
 )
 
 
@@ -125,16 +144,55 @@ class PlanCompiler:
     dialect: Dialect
     ctes: list[str] = field(default_factory=list)
     params: list[object] = field(default_factory=list)
+    within: Sequence[int] | None = None
+    """When set, postings are read for these records only (the candidates)."""
 
-    def search_sql(self, plan: Plan) -> str:
-        """Ids of the records a plan finds, ascending."""
+    def search_sql(self, plan: Plan, *, within: Sequence[int] | None = None) -> str:
+        """Ids of the records a plan finds, ascending; ``within`` limits the postings read
+        to those records."""
+        self.within = within
         root = self.records(plan)
         return f"{self.with_clause()} SELECT record_id FROM {root} ORDER BY record_id"
 
-    def occurrences_sql(self, lookup: Lookup) -> str:
-        """How often a lookup matches in each record: (record_id, count)."""
+    def docs_sql(self, use: int, kind: Kind, matcher: Matcher) -> str:
+        """The stored record bitmaps (``docs``) of the terms a matcher accepts."""
+        sql, params = self._terms(use, kind, matcher, column="docs")
+        self.params.extend(params)
+        return sql
+
+    def word_places_sql(
+        self,
+        use: int,
+        kind: Kind,
+        matcher: Matcher,
+        offset: int,
+        *,
+        first_in_field: bool = False,
+        within: Sequence[int] | None = None,
+    ) -> str:
+        """Where a phrase holding this word as its ``offset``-th would start: one integer,
+        record id << 32 | location - offset, per posting (places before the field's start
+        left out). The places of a phrase are those every one of its words gives."""
+        p = self.dialect.param
+        terms_sql, params = self._terms(use, kind, matcher)
+        where = f"term_id IN ({terms_sql}) AND (loc & {_POSITION_MASK}) >= {p}"
+        params.append(offset)
+        if first_in_field:
+            where += f" AND (loc & {_POSITION_MASK}) = 0"
+        if within is not None:
+            member, member_param = self.dialect.member("record_id", within)
+            where += f" AND {member}"
+            params.append(member_param)
+        self.params.extend([offset, *params])  # the SELECT's marker comes first
+        return f"SELECT record_id * {1 << 32} + loc - {p} FROM postings WHERE {where}"
+
+    def repeats_sql(self, lookup: Lookup) -> str:
+        """(record_id, matches) for the records a lookup matches more than once."""
         name = self.positions(lookup)
-        return f"{self.with_clause()} SELECT record_id, COUNT(*) FROM {name} GROUP BY record_id"
+        return (
+            f"{self.with_clause()} SELECT record_id, COUNT(*) FROM {name} "
+            "GROUP BY record_id HAVING COUNT(*) > 1"
+        )
 
     def with_clause(self) -> str:
         return "WITH " + ", ".join(self.ctes)
@@ -185,6 +243,10 @@ class PlanCompiler:
         where = f"p0.term_id IN ({first_sql})"
         if plan.first_in_field:
             where += f" AND (p0.loc & {_POSITION_MASK}) = 0"
+        if self.within is not None:
+            member, member_param = self.dialect.member("p0.record_id", self.within)
+            where += f" AND {member}"
+            first_params = [*first_params, member_param]
         return self._add(
             f"SELECT p0.record_id AS record_id, p0.loc AS first, {last}.loc AS last "
             f"FROM postings p0 {' '.join(joins)} WHERE {where}",
@@ -208,10 +270,13 @@ class PlanCompiler:
             [plan.distance],
         )
 
-    def _terms(self, use: int, kind: Kind, matcher: Matcher) -> tuple[str, list[object]]:
-        """A subquery of the ids of the terms a matcher accepts in one index."""
+    def _terms(
+        self, use: int, kind: Kind, matcher: Matcher, column: str = "id"
+    ) -> tuple[str, list[object]]:
+        """A subquery of the ids (or another column) of the terms a matcher accepts in one
+        index."""
         p = self.dialect.param
-        base = f"SELECT id FROM terms WHERE idx = {p} AND kind = {p}"
+        base = f"SELECT {column} FROM terms WHERE idx = {p} AND kind = {p}"
         params: list[object] = [use, int(kind)]
         if isinstance(matcher, Exact):
             return f"{base} AND term = {p}", [*params, matcher.term]
@@ -223,5 +288,8 @@ class PlanCompiler:
             ]
         if isinstance(matcher, AnyTerm):
             return base, params
+        if isinstance(matcher, Pattern) and matcher.prefix:
+            base += f" AND term >= {p} AND term < {p}"
+            params += [matcher.prefix, matcher.prefix + MAX_CHAR]
         condition, more = self.dialect.pattern(p, matcher)
         return f"{base} AND {condition}", [*params, *more]

@@ -21,7 +21,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import psycopg
+from pyroaring import BitMap
 
+from shelfnet.catalog import docsets
 from shelfnet.catalog.connections import PerThread
 from shelfnet.catalog.indexing import INDEXING_VERSION, IndexedRecord, Kind
 from shelfnet.catalog.plan import Lookup, Plan
@@ -65,6 +67,7 @@ CREATE TABLE IF NOT EXISTS terms (
     term text COLLATE "C" NOT NULL,
     records integer NOT NULL,
     display text,
+    docs bytea NOT NULL DEFAULT '\\x',
     UNIQUE (idx, kind, term)
 );
 CREATE TABLE IF NOT EXISTS postings (
@@ -79,6 +82,10 @@ CREATE TABLE IF NOT EXISTS sort_keys (
     idx integer NOT NULL,
     value text COLLATE "C" NOT NULL,
     PRIMARY KEY (record_id, idx)
+);
+CREATE TABLE IF NOT EXISTS record_sets (
+    name text PRIMARY KEY,
+    docs bytea NOT NULL
 );
 INSERT INTO meta (key, value) VALUES ('schema_version', '{SCHEMA_VERSION}')
     ON CONFLICT DO NOTHING;
@@ -147,11 +154,35 @@ class PostgresStore:
         with self._transaction() as connection:
             connection.execute(_SCHEMA)
         version = int(self._meta("schema_version") or 0)
+        if version == 1:
+            self._upgrade_from_1()
+            version = SCHEMA_VERSION
         if version != SCHEMA_VERSION:
             raise StoreError(
                 f"{self.location} has catalogue schema {version}; this shelfnet reads "
                 f"schema {SCHEMA_VERSION}"
             )
+
+    def _upgrade_from_1(self) -> None:
+        """Schema 1 had no bitmaps: make them from the postings, in one transaction."""
+        with self._transaction() as connection:
+            connection.execute(
+                "ALTER TABLE terms ADD COLUMN IF NOT EXISTS docs bytea NOT NULL DEFAULT '\\x'"
+            )
+            with connection.cursor(name="upgrade_postings") as postings:
+                postings.itersize = 10_000
+                postings.execute(
+                    "SELECT term_id, record_id FROM postings ORDER BY term_id, record_id"
+                )
+                updates = docsets.from_postings((_int(t), _int(r)) for t, r in postings)
+                with connection.cursor() as cursor:
+                    cursor.executemany(
+                        "UPDATE terms SET docs = %s WHERE id = %s",
+                        ((docsets.dump(docs), term_id) for term_id, docs in updates),
+                    )
+            ids = BitMap(_id(row) for row in connection.execute("SELECT id FROM records"))
+            _set_all_records(connection, ids)
+            self._set_meta(connection, "schema_version", str(SCHEMA_VERSION))
 
     def _meta(self, key: str) -> str | None:
         row = self._connection().execute("SELECT value FROM meta WHERE key = %s", (key,)).fetchone()
@@ -186,13 +217,24 @@ class PostgresStore:
             self._claim_match_point(connection, match_point)
             now = self._now()
             outcomes: list[tuple[Outcome, int]] = []
-            to_index: list[tuple[int, IndexedRecord]] = []
+            # As in Store.write_batch: the last version of each record is indexed.
+            to_index: dict[int, IndexedRecord] = {}
+            stale: list[int] = []
             for record in records:
                 outcome, record_id = _upsert(connection, record, now)
                 outcomes.append((outcome, record_id))
-                if outcome is not Outcome.UNCHANGED:
-                    to_index.append((record_id, record.index))
-            _index(connection, to_index)
+                if outcome is Outcome.UNCHANGED:
+                    continue
+                if outcome is Outcome.UPDATED and record_id not in to_index:
+                    stale.append(record_id)
+                to_index[record_id] = record.index
+            _unindex(connection, stale)
+            _index(connection, list(to_index.items()))
+            added = [record_id for outcome, record_id in outcomes if outcome is Outcome.ADDED]
+            if added:
+                everything = _all_records(connection)
+                everything.update(added)
+                _set_all_records(connection, everything)
         return outcomes
 
     def _claim_match_point(self, connection: Connection, match_point: str) -> None:
@@ -221,6 +263,9 @@ class PostgresStore:
             connection.execute("DELETE FROM postings")
             connection.execute("DELETE FROM terms")
             connection.execute("DELETE FROM sort_keys")
+            _set_all_records(
+                connection, BitMap(_id(row) for row in connection.execute("SELECT id FROM records"))
+            )
             count, last = 0, 0
             while rows := connection.execute(
                 f"SELECT {_RECORD_COLUMNS} FROM records WHERE id > %s ORDER BY id LIMIT %s",
@@ -242,11 +287,18 @@ class PostgresStore:
                     "SELECT id FROM records WHERE match_key = ANY(%s)", (keys,)
                 )
                 wanted.update(_id(row) for row in rows)
-            deleted = []
-            for record_id in sorted(wanted):
-                if _unindex(connection, record_id):
-                    connection.execute("DELETE FROM records WHERE id = %s", (record_id,))
-                    deleted.append(record_id)
+            deleted = sorted(
+                _id(row)
+                for row in connection.execute(
+                    "SELECT id FROM records WHERE id = ANY(%s)", (list(wanted),)
+                )
+            )
+            _unindex(connection, deleted)
+            connection.execute("DELETE FROM records WHERE id = ANY(%s)", (deleted,))
+            if deleted:
+                everything = _all_records(connection)
+                everything.difference_update(BitMap(deleted))
+                _set_all_records(connection, everything)
         return deleted
 
     # --- reading records -------------------------------------------------------------
@@ -288,21 +340,24 @@ class PostgresStore:
 
     # --- searching ---------------------------------------------------------------------
 
-    def search(self, plan: Plan) -> list[int]:
-        """Ids of the records a plan finds, ascending (one SQL statement)."""
-        compiler = PlanCompiler(POSTGRES)
-        rows = self._run_plan(compiler.search_sql(plan), compiler.params)
-        return [_id(row) for row in rows]
+    def search(self, plan: Plan) -> BitMap:
+        """Ids of the records a plan finds, read from one snapshot (repeatable read)."""
+        connection = self._connection()
+        with connection.transaction():
+            connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            return docsets.execute(plan, _Reader(self, connection))
 
-    def occurrences(self, lookup: Lookup) -> dict[int, int]:
-        """How often a lookup matches in each record (for relevance ranking)."""
+    def repeats(self, lookup: Lookup) -> dict[int, int]:
+        """The records a lookup matches more than once, and how often (for ranking)."""
         compiler = PlanCompiler(POSTGRES)
-        rows = self._run_plan(compiler.occurrences_sql(lookup), compiler.params)
+        rows = self._run_plan(compiler.repeats_sql(lookup), compiler.params)
         return {_id(row): _int(row[1]) for row in rows}
 
-    def _run_plan(self, sql: str, params: Sequence[object]) -> list[tuple[object, ...]]:
+    def _run_plan(
+        self, sql: str, params: Sequence[object], connection: Connection | None = None
+    ) -> list[tuple[object, ...]]:
         try:
-            return self._connection().execute(sql, params).fetchall()
+            return (connection or self._connection()).execute(sql, params).fetchall()
         except psycopg.errors.InvalidRegularExpression as exc:
             # Python's re accepted the pattern (search.py checks), PostgreSQL's does not.
             raise StoreError(f"PostgreSQL cannot use this regular expression: {exc}") from exc
@@ -371,6 +426,28 @@ class PostgresStore:
             assert row is not None
             if row[0]:
                 problems.append(f"{row[0]} {what}")
+        with (
+            connection.transaction(),
+            connection.cursor(name="check_terms") as terms,
+            connection.cursor(name="check_postings") as postings,
+        ):
+            connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            terms.itersize = postings.itersize = 10_000
+            terms.execute("SELECT id, docs FROM terms ORDER BY id")
+            postings.execute("SELECT term_id, record_id FROM postings ORDER BY term_id")
+            wrong = docsets.mismatches(
+                ((_int(t), bytes(d)) for t, d in terms),  # type: ignore[call-overload]
+                ((_int(t), _int(r)) for t, r in postings),
+            )
+            ids = BitMap(_id(row) for row in connection.execute("SELECT id FROM records"))
+            listed = _all_records(connection)
+        if wrong:
+            problems.append(f"{wrong} terms whose record bitmap disagrees with their postings")
+        if ids != listed:
+            problems.append(
+                f"the set of all records lists {len(listed - ids)} that do not exist "
+                f"and misses {len(ids - listed)}"
+            )
         return problems
 
 
@@ -401,10 +478,17 @@ _INVARIANTS = (
 )
 _UPSERT_TERMS = (
     "INSERT INTO terms (idx, kind, term, records, display) "
-    "SELECT * FROM unnest(%s::integer[], %s::integer[], %s::text[], %s::integer[], %s::text[]) "
-    "ON CONFLICT (idx, kind, term) DO UPDATE SET records = terms.records + excluded.records, "
+    "SELECT idx, kind, term, 0, display "
+    "FROM unnest(%s::integer[], %s::integer[], %s::text[], %s::text[]) "
+    "AS t (idx, kind, term, display) "
+    "ON CONFLICT (idx, kind, term) DO UPDATE SET "
     "display = coalesce(terms.display, excluded.display) "
-    "RETURNING idx, kind, term, id"
+    "RETURNING idx, kind, term, id, docs"
+)
+_UPDATE_DOCS = (
+    "UPDATE terms SET docs = u.docs, records = u.records "
+    "FROM unnest(%s::bytea[], %s::integer[], %s::bigint[]) AS u (docs, records, id) "
+    "WHERE terms.id = u.id"
 )
 _UPSERT_SORT_KEYS = (
     "INSERT INTO sort_keys (record_id, idx, value) "
@@ -447,7 +531,6 @@ def _upsert(connection: Connection, record: NewRecord, now: str) -> tuple[Outcom
     record_id, raw, charset = _id(existing), existing[1], existing[2]
     if raw == record.raw and charset == record.charset:
         return Outcome.UNCHANGED, record_id
-    _unindex(connection, record_id)
     connection.execute(
         "UPDATE records SET raw = %s, charset = %s, source_format = %s, updated = %s WHERE id = %s",
         (record.raw, record.charset, record.source_format, now, record_id),
@@ -455,22 +538,71 @@ def _upsert(connection: Connection, record: NewRecord, now: str) -> tuple[Outcom
     return Outcome.UPDATED, record_id
 
 
-def _unindex(connection: Connection, record_id: int) -> bool:
-    """Remove a record's postings and sort keys; False when there is no such record."""
-    found = connection.execute("SELECT 1 FROM records WHERE id = %s", (record_id,)).fetchone()
-    if found is None:
-        return False
-    term_ids = [
-        _id(row)
-        for row in connection.execute(
-            "SELECT DISTINCT term_id FROM postings WHERE record_id = %s", (record_id,)
+def _unindex(connection: Connection, record_ids: Sequence[int]) -> None:
+    """Take records out of the index: postings, term bitmaps and counts, sort keys."""
+    if not record_ids:
+        return
+    wanted = list(record_ids)
+    removed = docsets.by_term(
+        (_int(t), _int(r))
+        for t, r in connection.execute(
+            "SELECT term_id, record_id FROM postings WHERE record_id = ANY(%s)", (wanted,)
         )
-    ]
-    connection.execute("UPDATE terms SET records = records - 1 WHERE id = ANY(%s)", (term_ids,))
-    connection.execute("DELETE FROM terms WHERE id = ANY(%s) AND records <= 0", (term_ids,))
-    connection.execute("DELETE FROM postings WHERE record_id = %s", (record_id,))
-    connection.execute("DELETE FROM sort_keys WHERE record_id = %s", (record_id,))
-    return True
+    )
+    current = {
+        _int(term_id): bytes(docs)  # type: ignore[call-overload]
+        for term_id, docs in connection.execute(
+            "SELECT id, docs FROM terms WHERE id = ANY(%s)", (list(removed),)
+        )
+    }
+    rows, emptied = docsets.updated_docs(current, removed=removed)
+    _write_docs(connection, rows)
+    connection.execute("DELETE FROM terms WHERE id = ANY(%s)", (emptied,))
+    connection.execute("DELETE FROM postings WHERE record_id = ANY(%s)", (wanted,))
+    connection.execute("DELETE FROM sort_keys WHERE record_id = ANY(%s)", (wanted,))
+
+
+def _write_docs(connection: Connection, rows: Sequence[tuple[bytes, int, int]]) -> None:
+    if rows:
+        connection.execute(
+            _UPDATE_DOCS,
+            ([docs for docs, _n, _t in rows], [n for _d, n, _t in rows], [t for _d, _n, t in rows]),
+        )
+
+
+def _all_records(connection: Connection) -> BitMap:
+    row = connection.execute(
+        "SELECT docs FROM record_sets WHERE name = %s", (docsets.ALL_RECORDS,)
+    ).fetchone()
+    return docsets.load(None if row is None else bytes(row[0]))  # type: ignore[call-overload]
+
+
+def _set_all_records(connection: Connection, ids: BitMap) -> None:
+    connection.execute(
+        "INSERT INTO record_sets (name, docs) VALUES (%s, %s) "
+        "ON CONFLICT (name) DO UPDATE SET docs = excluded.docs",
+        (docsets.ALL_RECORDS, docsets.dump(ids)),
+    )
+
+
+class _Reader:
+    """``docsets.PlanReader`` on one PostgreSQL connection, inside one transaction."""
+
+    dialect = POSTGRES
+
+    def __init__(self, store: PostgresStore, connection: Connection) -> None:
+        self._store = store
+        self._connection = connection
+
+    def blobs(self, sql: str, params: Sequence[object]) -> list[bytes]:
+        rows = self._store._run_plan(sql, params, self._connection)
+        return [bytes(row[0]) for row in rows]  # type: ignore[call-overload]
+
+    def ids(self, sql: str, params: Sequence[object]) -> list[int]:
+        return [_id(row) for row in self._store._run_plan(sql, params, self._connection)]
+
+    def all_records(self) -> BitMap:
+        return _all_records(self._connection)
 
 
 def _index(connection: Connection, records: Sequence[tuple[int, IndexedRecord]]) -> None:
@@ -487,13 +619,14 @@ def _index(connection: Connection, records: Sequence[tuple[int, IndexedRecord]])
             [use for use, _kind, _term in keys],
             [kind for _use, kind, _term in keys],
             [term for _use, _kind, term in keys],
-            [counts[key] for key in keys],
             [displays.get(key) for key in keys],
         ),
-    )
+    ).fetchall()
     term_ids = {
-        (_int(use), _int(kind), str(term)): _int(term_id) for use, kind, term, term_id in upserted
+        (_int(use), _int(kind), str(term)): _int(term_id)
+        for use, kind, term, term_id, _docs in upserted
     }
+    current = {_int(row[3]): bytes(row[4]) for row in upserted}  # type: ignore[call-overload]
     # The records are new or were just unindexed: none of these postings exists yet, so
     # COPY (much faster than INSERT) needs only the duplicates taken out.
     rows = sorted(
@@ -509,6 +642,9 @@ def _index(connection: Connection, records: Sequence[tuple[int, IndexedRecord]])
     ):
         for row in rows:
             copy.write_row(row)
+    added = docsets.by_term((term_id, record_id) for term_id, record_id, _loc in rows)
+    updates, _emptied = docsets.updated_docs(current, added=added)
+    _write_docs(connection, updates)
     sort_keys = {
         (record_id, use): value
         for record_id, indexed in records

@@ -40,8 +40,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from pyroaring import BitMap
+
 from shelfnet.backend import BackendError
 from shelfnet.catalog import normalise
+from shelfnet.catalog.docsets import ResultIds
 from shelfnet.catalog.indexing import Kind, Use, index_names, query_heading, query_terms
 from shelfnet.catalog.plan import (
     AllRecords,
@@ -130,26 +133,49 @@ def plan_query(query: Query) -> Plan:
     return _plan(query.root, query.attribute_set)
 
 
-def run_search(store: CatalogStore, query: Query) -> list[int]:
+def run_search(store: CatalogStore, query: Query) -> Sequence[int]:
     """Record ids a query finds: by id, or by relevance when a term asked for it."""
     plan = plan_query(query)
-    ids = store.search(plan)
+    found = store.search(plan)
     ranked = [lookup for lookup in lookups(plan) if lookup.ranked]
-    return rank(store, ids, ranked) if ranked and ids else ids
+    return rank(store, found, ranked) if ranked and found else ResultIds(found)
 
 
-def rank(store: CatalogStore, ids: Sequence[int], ranked: Sequence[Lookup]) -> list[int]:
-    """Order ids by tf-idf over the ranked terms (most relevant first, then by id)."""
+def rank(store: CatalogStore, found: BitMap, ranked: Sequence[Lookup]) -> ResultIds:
+    """Order records by tf-idf over the ranked terms, then by id.
+
+    Each match of a term in a record adds log(1 + records / records with the term). Records
+    that match the same terms the same number of times score the same, so ranking splits
+    the result into such classes, as bitmaps, one term at a time, and orders the classes;
+    no record is scored one by one. Records no ranked term matches come last.
+    """
     total = max(store.count(), 1)
-    scores: defaultdict[int, float] = defaultdict(float)
+    groups: list[tuple[float, BitMap]] = [(0.0, found)]
     for lookup in ranked:
-        occurrences = store.occurrences(lookup)
-        if not occurrences:
+        holding = store.search(lookup)
+        if not holding:
             continue
-        weight = math.log(1 + total / len(occurrences))
-        for record_id, count in occurrences.items():
-            scores[record_id] += count * weight
-    return sorted(ids, key=lambda record_id: (-scores[record_id], record_id))
+        weight = math.log(1 + total / len(holding))
+        by_count: defaultdict[int, list[int]] = defaultdict(list)
+        for record_id, count in store.repeats(lookup).items():
+            by_count[count].append(record_id)
+        repeated = {count: BitMap(ids) for count, ids in by_count.items()}
+        once = holding - BitMap.union(BitMap(), *repeated.values())
+        classes = [(weight, once), *((count * weight, ids) for count, ids in repeated.items())]
+        split: list[tuple[float, BitMap]] = []
+        for score, ids in groups:
+            for gain, members in classes:
+                part = ids & members
+                if part:
+                    split.append((score + gain, part))
+            rest = ids - holding
+            if rest:
+                split.append((score, rest))
+        groups = split
+    by_score: dict[float, BitMap] = {}
+    for score, ids in groups:
+        by_score[score] = by_score[score] | ids if score in by_score else ids
+    return ResultIds(*(by_score[score] for score in sorted(by_score, reverse=True)))
 
 
 def _check_size(root: Node) -> None:
@@ -403,4 +429,33 @@ def _pattern(regex: str) -> Matcher:
         re.compile(regex)
     except (re.error, RecursionError, OverflowError) as exc:
         raise BackendError(125, f"{regex!r}: {exc}") from exc
-    return Pattern(regex)
+    return Pattern(regex, literal_prefix(regex))
+
+
+_REGEX_SYNTAX = frozenset(".^$*+?{}[]\\|()")
+_OPTIONAL = frozenset("*?{")
+
+
+def literal_prefix(regex: str) -> str:
+    """The characters every full match of ``regex`` starts with: its literal start, less a
+    last character a quantifier makes optional ("" when the pattern has alternatives)."""
+    if "|" in regex:
+        return ""
+    literal: list[str] = []
+    position = 0
+    while position < len(regex):
+        char = regex[position]
+        if char == "\\":
+            escaped = regex[position + 1 : position + 2]
+            if not escaped or escaped.isalnum() or escaped == "_":
+                break  # \d, \w, \1 ...: classes and references, not characters
+            literal.append(escaped)
+            position += 2
+            continue
+        if char in _REGEX_SYNTAX:
+            break
+        literal.append(char)
+        position += 1
+    if literal and position < len(regex) and regex[position] in _OPTIONAL:
+        literal.pop()
+    return "".join(literal)

@@ -10,11 +10,13 @@ Tables
                    format, the match key, created/updated times. Ids come from AUTOINCREMENT
                    and are never reused, so a stale result set cannot fetch someone else's
                    record. Deletion is real: the row, its postings and sort keys go.
-    ``terms``      one row per (index, kind, term) with the number of records holding it,
-                   which is what scan shows, and a display form for headings.
+    ``terms``      one row per (index, kind, term) with the records holding it (``docs``, a
+                   bitmap: ``shelfnet.catalog.docsets``) and their number, which is what
+                   scan shows, and a display form for headings.
     ``postings``   (term, record, location); location = access point number << 16 | word
                    position, so words adjacent in one field are ``loc`` and ``loc + 1``.
     ``sort_keys``  one value per record and sortable index.
+    ``record_sets`` named bitmaps of record ids: ``all``, every record.
 
 The file is in WAL mode: any number of reader processes and threads search while one writer
 imports. Every write is one transaction (``BEGIN IMMEDIATE``), so a writer killed midway
@@ -37,12 +39,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Protocol, Self
 
+from pyroaring import BitMap
+
+from shelfnet.catalog import docsets
 from shelfnet.catalog.connections import PerThread
 from shelfnet.catalog.indexing import INDEXING_VERSION, IndexedRecord, Kind
 from shelfnet.catalog.plan import Lookup, Plan
 from shelfnet.catalog.plansql import SQLITE, PlanCompiler
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (
@@ -66,6 +71,7 @@ CREATE TABLE IF NOT EXISTS terms (
     term TEXT NOT NULL,
     records INTEGER NOT NULL,
     display TEXT,
+    docs BLOB NOT NULL DEFAULT x'',
     UNIQUE (idx, kind, term)
 );
 CREATE TABLE IF NOT EXISTS postings (
@@ -80,6 +86,10 @@ CREATE TABLE IF NOT EXISTS sort_keys (
     idx INTEGER NOT NULL,
     value TEXT NOT NULL,
     PRIMARY KEY (record_id, idx)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS record_sets (
+    name TEXT PRIMARY KEY,
+    docs BLOB NOT NULL
 ) WITHOUT ROWID;
 INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '{SCHEMA_VERSION}');
 INSERT OR IGNORE INTO meta (key, value) VALUES ('indexing_version', '{INDEXING_VERSION}');
@@ -188,8 +198,8 @@ class CatalogStore(Protocol):
     def iter_records(self) -> Iterator[StoredRecord]: ...
     def count(self) -> int: ...
     def ids_for_keys(self, keys: Iterable[str]) -> dict[str, list[int]]: ...
-    def search(self, plan: Plan) -> list[int]: ...
-    def occurrences(self, lookup: Lookup) -> dict[int, int]: ...
+    def search(self, plan: Plan) -> BitMap: ...
+    def repeats(self, lookup: Lookup) -> dict[int, int]: ...
     def scan(
         self, use: int, kind: Kind, start: str, before: int, after: int
     ) -> tuple[list[TermCount], list[TermCount]]: ...
@@ -262,11 +272,31 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot use {self.path} as a catalogue: {exc}") from exc
         version = int(self._meta("schema_version") or 0)
+        if version == 1:
+            self._upgrade_from_1()
+            version = SCHEMA_VERSION
         if version != SCHEMA_VERSION:
             raise StoreError(
                 f"{self.path} has catalogue schema {version}; this shelfnet reads "
                 f"schema {SCHEMA_VERSION}"
             )
+
+    def _upgrade_from_1(self) -> None:
+        """Schema 1 had no bitmaps: make them from the postings, in one transaction."""
+        with self._transaction() as connection:
+            connection.execute("ALTER TABLE terms ADD COLUMN docs BLOB NOT NULL DEFAULT x''")
+            # Streamed: SQLite lets one connection read postings while it writes terms.
+            postings = connection.execute(
+                "SELECT term_id, record_id FROM postings ORDER BY term_id, record_id"
+            )
+            updates = docsets.from_postings(postings)
+            connection.executemany(
+                "UPDATE terms SET docs = ? WHERE id = ?",
+                ((docsets.dump(docs), term_id) for term_id, docs in updates),
+            )
+            ids = BitMap(row[0] for row in connection.execute("SELECT id FROM records"))
+            _set_all_records(connection, ids)
+            self._set_meta(connection, "schema_version", str(SCHEMA_VERSION))
 
     def _meta(self, key: str) -> str | None:
         row = self._connection().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -304,13 +334,25 @@ class Store:
             self._claim_match_point(connection, match_point)
             now = self._now()
             outcomes: list[tuple[Outcome, int]] = []
-            to_index: list[tuple[int, IndexedRecord]] = []
+            # The last version of each record in the batch is the one indexed; a record
+            # indexed before this batch loses its old postings first.
+            to_index: dict[int, IndexedRecord] = {}
+            stale: list[int] = []
             for record in records:
                 outcome, record_id = _upsert(connection, record, now)
                 outcomes.append((outcome, record_id))
-                if outcome is not Outcome.UNCHANGED:
-                    to_index.append((record_id, record.index))
-            _index(connection, to_index)
+                if outcome is Outcome.UNCHANGED:
+                    continue
+                if outcome is Outcome.UPDATED and record_id not in to_index:
+                    stale.append(record_id)
+                to_index[record_id] = record.index
+            _unindex(connection, stale)
+            _index(connection, list(to_index.items()))
+            added = [record_id for outcome, record_id in outcomes if outcome is Outcome.ADDED]
+            if added:
+                everything = _all_records(connection)
+                everything.update(added)
+                _set_all_records(connection, everything)
         return outcomes
 
     def _claim_match_point(self, connection: sqlite3.Connection, match_point: str) -> None:
@@ -338,6 +380,9 @@ class Store:
             connection.execute("DELETE FROM postings")
             connection.execute("DELETE FROM terms")
             connection.execute("DELETE FROM sort_keys")
+            _set_all_records(
+                connection, BitMap(row[0] for row in connection.execute("SELECT id FROM records"))
+            )
             count = 0
             cursor = connection.execute(f"SELECT {_RECORD_COLUMNS} FROM records ORDER BY id")
             while rows := cursor.fetchmany(500):
@@ -354,11 +399,19 @@ class Store:
             for key in keys:
                 rows = connection.execute("SELECT id FROM records WHERE match_key = ?", (key,))
                 wanted.update(row[0] for row in rows)
-            deleted = []
-            for record_id in sorted(wanted):
-                if _unindex(connection, record_id):
-                    connection.execute("DELETE FROM records WHERE id = ?", (record_id,))
-                    deleted.append(record_id)
+            deleted = sorted(
+                row[0]
+                for row in connection.execute(
+                    "SELECT id FROM records WHERE id IN (SELECT value FROM json_each(?))",
+                    (json.dumps(list(wanted)),),
+                )
+            )
+            _unindex(connection, deleted)
+            connection.executemany("DELETE FROM records WHERE id = ?", ((i,) for i in deleted))
+            if deleted:
+                everything = _all_records(connection)
+                everything.difference_update(BitMap(deleted))
+                _set_all_records(connection, everything)
         return deleted
 
     # --- reading records -------------------------------------------------------------
@@ -392,16 +445,21 @@ class Store:
 
     # --- searching ---------------------------------------------------------------------
 
-    def search(self, plan: Plan) -> list[int]:
-        """Ids of the records a plan finds, ascending (one SQL statement)."""
-        compiler = PlanCompiler(SQLITE)
-        sql = compiler.search_sql(plan)
-        return [row[0] for row in self._connection().execute(sql, compiler.params)]
+    def search(self, plan: Plan) -> BitMap:
+        """Ids of the records a plan finds, read from one snapshot of the file."""
+        connection = self._connection()
+        if docsets.one_read(plan):
+            return docsets.execute(plan, _Reader(connection))
+        connection.execute("BEGIN")
+        try:
+            return docsets.execute(plan, _Reader(connection))
+        finally:
+            connection.execute("COMMIT")
 
-    def occurrences(self, lookup: Lookup) -> dict[int, int]:
-        """How often a lookup matches in each record (for relevance ranking)."""
+    def repeats(self, lookup: Lookup) -> dict[int, int]:
+        """The records a lookup matches more than once, and how often (for ranking)."""
         compiler = PlanCompiler(SQLITE)
-        sql = compiler.occurrences_sql(lookup)
+        sql = compiler.repeats_sql(lookup)
         return dict(self._connection().execute(sql, compiler.params).fetchall())
 
     def scan(
@@ -472,6 +530,23 @@ class Store:
             count = connection.execute(sql).fetchone()[0]
             if count:
                 problems.append(f"{count} {what}")
+        connection.execute("BEGIN")
+        try:
+            wrong = docsets.mismatches(
+                connection.execute("SELECT id, docs FROM terms ORDER BY id"),
+                connection.execute("SELECT term_id, record_id FROM postings ORDER BY term_id"),
+            )
+            ids = BitMap(row[0] for row in connection.execute("SELECT id FROM records"))
+            listed = _all_records(connection)
+        finally:
+            connection.execute("COMMIT")
+        if wrong:
+            problems.append(f"{wrong} terms whose record bitmap disagrees with their postings")
+        if ids != listed:
+            problems.append(
+                f"the set of all records lists {len(listed - ids)} that do not exist "
+                f"and misses {len(ids - listed)}"
+            )
         return problems
 
 
@@ -566,7 +641,6 @@ def _upsert(connection: sqlite3.Connection, record: NewRecord, now: str) -> tupl
     record_id, raw, charset = existing
     if raw == record.raw and charset == record.charset:
         return Outcome.UNCHANGED, record_id
-    _unindex(connection, record_id)
     connection.execute(
         "UPDATE records SET raw = ?, charset = ?, source_format = ?, updated = ? WHERE id = ?",
         (record.raw, record.charset, record.source_format, now, record_id),
@@ -574,37 +648,48 @@ def _upsert(connection: sqlite3.Connection, record: NewRecord, now: str) -> tupl
     return Outcome.UPDATED, record_id
 
 
-def _unindex(connection: sqlite3.Connection, record_id: int) -> bool:
-    """Remove a record's postings and sort keys; False when there is no such record."""
-    if connection.execute("SELECT 1 FROM records WHERE id = ?", (record_id,)).fetchone() is None:
-        return False
-    term_ids = [
-        (row[0],)
-        for row in connection.execute(
-            "SELECT DISTINCT term_id FROM postings WHERE record_id = ?", (record_id,)
+def _unindex(connection: sqlite3.Connection, record_ids: Sequence[int]) -> None:
+    """Take records out of the index: postings, term bitmaps and counts, sort keys."""
+    if not record_ids:
+        return
+    wanted = json.dumps(list(record_ids))
+    removed = docsets.by_term(
+        connection.execute(
+            "SELECT term_id, record_id FROM postings "
+            "WHERE record_id IN (SELECT value FROM json_each(?))",
+            (wanted,),
         )
-    ]
-    connection.executemany("UPDATE terms SET records = records - 1 WHERE id = ?", term_ids)
-    connection.executemany("DELETE FROM terms WHERE id = ? AND records <= 0", term_ids)
-    connection.execute("DELETE FROM postings WHERE record_id = ?", (record_id,))
-    connection.execute("DELETE FROM sort_keys WHERE record_id = ?", (record_id,))
-    return True
+    )
+    current = dict(
+        connection.execute(
+            "SELECT id, docs FROM terms WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(removed)),),
+        )
+    )
+    rows, emptied = docsets.updated_docs(current, removed=removed)
+    connection.executemany("UPDATE terms SET docs = ?, records = ? WHERE id = ?", rows)
+    connection.executemany("DELETE FROM terms WHERE id = ?", ((i,) for i in emptied))
+    for table in ("postings", "sort_keys"):
+        connection.execute(
+            f"DELETE FROM {table} WHERE record_id IN (SELECT value FROM json_each(?))", (wanted,)
+        )
 
 
 def _index(connection: sqlite3.Connection, records: Sequence[tuple[int, IndexedRecord]]) -> None:
-    """Write the postings, term counts and sort keys of freshly written records."""
+    """Write the postings, term bitmaps and counts, and sort keys of records just written
+    (new ones, or old ones just taken out of the index)."""
     if not records:
         return
-    counts, displays = term_counts(records)
+    _counts, displays = term_counts(records)
     connection.executemany(
-        "INSERT INTO terms (idx, kind, term, records, display) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT (idx, kind, term) DO UPDATE SET records = records + excluded.records, "
+        "INSERT INTO terms (idx, kind, term, records, display) VALUES (?, ?, ?, 0, ?) "
+        "ON CONFLICT (idx, kind, term) DO UPDATE SET "
         "display = coalesce(display, excluded.display)",
-        ((*key, count, displays.get(key)) for key, count in counts.items()),
+        ((*key, displays.get(key)) for key in _counts),
     )
-    term_ids = _term_ids(connection, counts.keys())
+    found = _term_ids(connection, _counts.keys())
     rows = [
-        (term_ids[(use, kind, term)], record_id, loc)
+        (found[(use, kind, term)][0], record_id, loc)
         for record_id, indexed in records
         for use, kind, term, loc in indexed.postings
     ]
@@ -613,6 +698,10 @@ def _index(connection: sqlite3.Connection, records: Sequence[tuple[int, IndexedR
     connection.executemany(
         "INSERT OR IGNORE INTO postings (term_id, record_id, loc) VALUES (?, ?, ?)", rows
     )
+    added = docsets.by_term((term_id, record_id) for term_id, record_id, _loc in rows)
+    current = {term_id: docs for term_id, docs in found.values()}
+    updates, _emptied = docsets.updated_docs(current, added=added)
+    connection.executemany("UPDATE terms SET docs = ?, records = ? WHERE id = ?", updates)
     connection.executemany(
         "INSERT OR REPLACE INTO sort_keys (record_id, idx, value) VALUES (?, ?, ?)",
         (
@@ -621,6 +710,38 @@ def _index(connection: sqlite3.Connection, records: Sequence[tuple[int, IndexedR
             for use, value in indexed.sort_keys.items()
         ),
     )
+
+
+def _all_records(connection: sqlite3.Connection) -> BitMap:
+    row = connection.execute(
+        "SELECT docs FROM record_sets WHERE name = ?", (docsets.ALL_RECORDS,)
+    ).fetchone()
+    return docsets.load(None if row is None else row[0])
+
+
+def _set_all_records(connection: sqlite3.Connection, ids: BitMap) -> None:
+    connection.execute(
+        "INSERT OR REPLACE INTO record_sets (name, docs) VALUES (?, ?)",
+        (docsets.ALL_RECORDS, docsets.dump(ids)),
+    )
+
+
+class _Reader:
+    """``docsets.PlanReader`` on one SQLite connection."""
+
+    dialect = SQLITE
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+
+    def blobs(self, sql: str, params: Sequence[object]) -> list[bytes]:
+        return [row[0] for row in self._connection.execute(sql, params)]
+
+    def ids(self, sql: str, params: Sequence[object]) -> list[int]:
+        return [row[0] for row in self._connection.execute(sql, params)]
+
+    def all_records(self) -> BitMap:
+        return _all_records(self._connection)
 
 
 def term_counts(
@@ -638,7 +759,8 @@ def term_counts(
 
 def _term_ids(
     connection: sqlite3.Connection, keys: Iterable[tuple[int, int, str]]
-) -> dict[tuple[int, int, str], int]:
+) -> dict[tuple[int, int, str], tuple[int, bytes]]:
+    """The id and record bitmap of each term."""
     # One join through a temporary table instead of a query per term.
     connection.execute(
         "CREATE TEMP TABLE IF NOT EXISTS wanted_terms (idx INTEGER, kind INTEGER, term TEXT)"
@@ -646,9 +768,9 @@ def _term_ids(
     connection.execute("DELETE FROM wanted_terms")
     connection.executemany("INSERT INTO wanted_terms VALUES (?, ?, ?)", keys)
     rows = connection.execute(
-        "SELECT w.idx, w.kind, w.term, t.id FROM wanted_terms w JOIN terms t "
+        "SELECT w.idx, w.kind, w.term, t.id, t.docs FROM wanted_terms w JOIN terms t "
         "ON t.idx = w.idx AND t.kind = w.kind AND t.term = w.term"
     )
-    found = {(use, kind, term): term_id for use, kind, term, term_id in rows}
+    found = {(use, kind, term): (term_id, docs) for use, kind, term, term_id, docs in rows}
     connection.execute("DELETE FROM wanted_terms")
     return found

@@ -52,6 +52,9 @@ SUPPORTED_OPTIONS = frozenset(
     {"search", "present", "delSet", "scan", "sort", "namedResultSets", "triggerResourceCtrl"}
 )
 READ_SIZE = 64 * 1024
+WRITE_BUFFER = 64 * 1024
+"""Unsent bytes above which a response waits for the client to read (asyncio's own
+high-water mark, where the transport pauses)."""
 MAX_SCAN_TERMS = 1000
 DEFAULT_ELEMENT_SET = "F"
 
@@ -145,11 +148,16 @@ class Session:
             await self._hang_up()
 
     async def _serve(self) -> None:
+        loop = asyncio.get_running_loop()
+        idle = self.limits.idle_timeout
         while True:
+            # One timeout per read, moved rather than made anew: wait_for would cost a task
+            # per request.
             try:
-                data = await asyncio.wait_for(self.reader.read(READ_SIZE), self.limits.idle_timeout)
+                async with asyncio.timeout_at(loop.time() + idle):
+                    data = await self.reader.read(READ_SIZE)
             except TimeoutError:
-                info = f"idle for {self.limits.idle_timeout:g} s"
+                info = f"idle for {idle:g} s"
                 await self._send(Close(CloseReason.LACK_OF_ACTIVITY, info))
                 return
             self.protocol.receive_data(data)
@@ -399,8 +407,9 @@ class Session:
 
     async def _send(self, event: Event) -> None:
         self.writer.write(self.protocol.send(event))
-        # A client that stops reading must not hold the session (and its memory) forever.
-        await asyncio.wait_for(self.writer.drain(), self.limits.idle_timeout)
+        if self.writer.transport.get_write_buffer_size() > WRITE_BUFFER:
+            # A client that stops reading must not hold the session (and its memory) forever.
+            await asyncio.wait_for(self.writer.drain(), self.limits.idle_timeout)
 
     async def _hang_up(self) -> None:
         self.writer.close()

@@ -64,6 +64,6 @@ def search(store: CatalogStore) -> Search:
     """Ids a PQF query finds in the small catalogue."""
 
     def run(pqf: str) -> list[int]:
-        return run_search(store, parse_pqf(pqf))
+        return list(run_search(store, parse_pqf(pqf)))
 
     return run

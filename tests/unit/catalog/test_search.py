@@ -202,7 +202,7 @@ def test_a_negative_proximity_distance_is_202(store: CatalogStore) -> None:
 
 def test_a_numeric_term_searches_as_its_digits(store: CatalogStore) -> None:
     term = Term("1959", (AttributeElement(1, 31),), TermType.NUMERIC)
-    assert run_search(store, Query(term)) == [1]
+    assert list(run_search(store, Query(term))) == [1]
 
 
 def test_too_long_a_term_is_11(store: CatalogStore) -> None:
@@ -224,7 +224,7 @@ def test_deep_but_allowed_queries_run_in_one_statement(store: CatalogStore) -> N
     node: Node = Term("bird", (AttributeElement(1, 4),))
     for _ in range(MAX_DEPTH - 1):
         node = Operator(OperatorKind.OR, Term("xyzzy"), node)  # right-deep: nested in SQL
-    assert run_search(store, Query(node)) == [3]
+    assert list(run_search(store, Query(node))) == [3]
 
 
 def test_relevance_ranks_records_with_more_matches_first(search: Search) -> None:
@@ -236,12 +236,12 @@ def test_relevance_ranks_records_with_more_matches_first(search: Search) -> None
 
 def test_the_last_attribute_of_a_type_wins(store: CatalogStore) -> None:
     term = Term("bird", (AttributeElement(1, 1003), AttributeElement(1, 4)))
-    assert run_search(store, Query(term)) == [3]
+    assert list(run_search(store, Query(term))) == [3]
 
 
 def test_a_bib1_attribute_set_given_by_oid_is_bib1(store: CatalogStore) -> None:
     term = Term("bird", (AttributeElement(1, 4, BIB1),))
-    assert run_search(store, Query(term, attribute_set=BIB1)) == [3]
+    assert list(run_search(store, Query(term, attribute_set=BIB1))) == [3]
 
 
 # --- no input makes it raise anything but BackendError ------------------------------------------
