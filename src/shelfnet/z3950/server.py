@@ -107,6 +107,45 @@ class Z3950Server:
             self.active -= 1
 
 
+class IdleWatch:
+    """Cancels the current task when it has waited for its client ``timeout`` seconds.
+
+    One timer per session, moved only when it fires early: a request costs one clock read,
+    where a timeout around each read would cost a timer (and wait_for a task) per request.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.waiting = False
+        self.expired = False
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.current_task()
+        self._last = self._loop.time()
+        self._timer = self._loop.call_at(self._last + timeout, self._check)
+
+    def touch(self) -> None:
+        self._last = self._loop.time()
+
+    def stop(self) -> None:
+        self._timer.cancel()
+
+    def _check(self) -> None:
+        due = self._last + self.timeout
+        if self.waiting and self._loop.time() >= due and self._task is not None:
+            self.expired = True
+            self._task.cancel()
+            return
+        # Active since, or busy with a request (which touches the watch when it ends): look
+        # again when the quiet time could be up.
+        now = self._loop.time()
+        self._timer = self._loop.call_at(due if due > now else now + self.timeout, self._check)
+
+    def resume(self) -> None:
+        """Take back the cancellation an expiry made, to say goodbye to the client."""
+        if self._task is not None:
+            self._task.uncancel()
+
+
 class Session:
     """One client's association: its protocol state and its named result sets."""
 
@@ -148,18 +187,24 @@ class Session:
             await self._hang_up()
 
     async def _serve(self) -> None:
-        loop = asyncio.get_running_loop()
-        idle = self.limits.idle_timeout
+        idle = IdleWatch(self.limits.idle_timeout)
+        try:
+            await self._serve_requests(idle)
+        except asyncio.CancelledError:
+            if not idle.expired:
+                raise
+            idle.resume()
+            info = f"idle for {self.limits.idle_timeout:g} s"
+            await self._send(Close(CloseReason.LACK_OF_ACTIVITY, info))
+        finally:
+            idle.stop()
+
+    async def _serve_requests(self, idle: IdleWatch) -> None:
         while True:
-            # One timeout per read, moved rather than made anew: wait_for would cost a task
-            # per request.
-            try:
-                async with asyncio.timeout_at(loop.time() + idle):
-                    data = await self.reader.read(READ_SIZE)
-            except TimeoutError:
-                info = f"idle for {idle:g} s"
-                await self._send(Close(CloseReason.LACK_OF_ACTIVITY, info))
-                return
+            idle.waiting = True
+            data = await self.reader.read(READ_SIZE)
+            idle.waiting = False
+            idle.touch()
             self.protocol.receive_data(data)
             while True:
                 try:
