@@ -661,7 +661,7 @@ def profile(server: Server, data: DataSet, result: Result) -> None:
         seconds = result.seconds
         recorder = subprocess.Popen(
             [py_spy, "record", "--pid", str(pid), "--format", "raw", "--output", str(out),
-             "--duration", str(int(seconds + SETTLE + 2)), "--rate", "200", "--nonblocking"],
+             "--duration", str(int(seconds + SETTLE + 2)), "--rate", "200", "--gil"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         searches = tuple(search_apdu(q) for q in result.mix)
@@ -677,7 +677,10 @@ def profile(server: Server, data: DataSet, result: Result) -> None:
 
 # Where a sample's innermost Python frame is, by the first pattern its name contains.
 CATEGORIES = (
-    ("catalogue search (SQLite queries and result lists, shelfnet/catalog)", ("shelfnet/catalog",)),
+    (
+        "catalogue search (SQLite reads, record bitmaps, shelfnet/catalog)",
+        ("shelfnet/catalog", "pyroaring"),
+    ),
     ("BER codec and APDU events (asn1tools, shelfnet/z3950)", ("asn1tools", "shelfnet/z3950")),
     (
         "thread-pool hand-off (each search runs in a worker thread that wakes the event loop)",
@@ -788,7 +791,7 @@ def report(result: Result) -> str:
         f"(`shelfnet serve`, SQLite catalogue). {pinning}. Each cell: {result.seconds:.0f} s of "
         "closed-loop load (every connection Inits once, then has one request outstanding at a "
         f"time) after {SETTLE:.0f} s to connect, Init and send one uncounted warm-up request "
-        "per connection. Query mix: the {len(result.mix)} queries of "
+        f"per connection. Query mix: the {len(result.mix)} queries of "
         "tests/interop/queries.py JAZZ_PQF that find records in jazz_1k, round-robin, each "
         "connection from its own starting point; the same mix on both data sets. Records: "
         f"search `{PRESENT_QUERY}`, then present {PRESENT_COUNT} USMARC records (starting at "
@@ -845,7 +848,8 @@ def report(result: Result) -> str:
     lines += ["", verdict(result, datas), ""]
     if result.hot_spots and result.profile_cell:
         lines += [
-            f"Where shelfnet's time goes (py-spy, 200 samples/s, {result.profile_cell.data}, "
+            f"Where shelfnet's time goes (py-spy, 200 samples/s of the thread holding the GIL, "
+            f"{result.profile_cell.data}, "
             f"{TARGET_CONNECTIONS} connections, {result.profile_cell.rate:,.0f} searches/s "
             "while profiled), by own time:\n",
             "| function | own | with callees |",
@@ -871,10 +875,10 @@ def analysis(result: Result, datas: list[str]) -> str:
             f"{zebra.client_cpu:.0%} of its core."
         )
     text.append(
-        "shelfnet serves from one Python process: one event loop, and each search in a worker "
-        "thread; once that process is at 100% of its core it is at its limit, whatever the "
-        "number of connections (only SQLite's own work releases the GIL and could use a "
-        "second core). zebrasrv, written in C, forks a process per connection."
+        "shelfnet serves from one Python process: one event loop (uvloop), and each search in "
+        "a worker thread; once that process is at 100% of its core it is at its limit, "
+        "whatever the number of connections (only SQLite's own work releases the GIL and could "
+        "use a second core). zebrasrv, written in C, forks a process per connection."
     )
     if result.categories:
         parts = ", ".join(f"{name} {share:.0%}" for name, share in result.categories.items())
