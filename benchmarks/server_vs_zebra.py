@@ -910,10 +910,10 @@ def _zebra_version() -> str:
     return "?"
 
 
-def write_section(path: Path, text: str) -> None:
+def write_section(path: Path, text: str, section: str = SECTION) -> None:
     """Put the section into ``path``, replacing an earlier version of it, else at the end."""
     current = path.read_text(encoding="utf-8") if path.is_file() else "# Benchmarks\n"
-    pattern = re.compile(rf"(?ms)^{re.escape(SECTION)}\n.*?(?=^## |\Z)")
+    pattern = re.compile(rf"(?ms)^{re.escape(section)}\n.*?(?=^## |\Z)")
     if pattern.search(current):
         updated = pattern.sub(lambda _: text.rstrip("\n") + "\n\n", current).rstrip("\n") + "\n"
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, BinaryIO
@@ -70,8 +71,23 @@ def _usage_error(message: str) -> typer.Exit:
 
 @app.command()
 def search(
-    target: TargetArg,
-    query: Annotated[str, typer.Argument(help="The query (PQF unless --ccl)")],
+    # Old-style defaults: Python wants a default on the optional TARGETS... before QUERY.
+    targets: list[str] | None = typer.Argument(  # noqa: B008
+        None,
+        help="Targets: HOST:PORT/DATABASE (Z39.50) or http://... (SRU), or names from the "
+        "targets file; none with --group",
+        show_default=False,
+    ),
+    query: str = typer.Argument(..., help="The query (PQF unless --ccl or --cql)"),
+    group: Annotated[
+        list[str] | None, typer.Option("--group", "-g", help="A target group (repeatable)")
+    ] = None,
+    targets_file: Annotated[
+        Path | None, typer.Option("--targets", help="Targets file (TOML) naming targets and groups")
+    ] = None,
+    concurrency: Annotated[
+        int, typer.Option(min=1, help="Targets searched at once (several targets)")
+    ] = 256,
     pqf: Annotated[bool, typer.Option("--pqf", help="The query is PQF (Z39.50 default)")] = False,
     ccl: Annotated[bool, typer.Option("--ccl", help="The query is CCL")] = False,
     cql: Annotated[bool, typer.Option("--cql", help="The query is CQL (SRU default)")] = False,
@@ -84,12 +100,21 @@ def search(
     password: PasswordOpt = None,
     timeout: TimeoutOpt = 30.0,
 ) -> None:
-    """Search one target (Z39.50 HOST:PORT/DB, or SRU http://...) and print or save records."""
+    """Search one target, or several at once (merged, deduplicated and ranked), and print or
+    save records."""
+    if pqf + ccl + cql > 1:
+        raise _usage_error("--pqf, --ccl and --cql exclude each other")
+    if group or targets_file or len(targets or []) != 1:
+        _federated_search(
+            targets or [], group or [], targets_file, query,
+            "pqf" if pqf else "cql" if cql else "ccl",
+            limit, output_format, out, timeout, concurrency,
+        )  # fmt: skip
+        return
     from shelfnet.sru.client import is_sru_target
     from shelfnet.z3950.client import Target
 
-    if pqf + ccl + cql > 1:
-        raise _usage_error("--pqf, --ccl and --cql exclude each other")
+    target = (targets or [""])[0]
     sru = is_sru_target(target)
     if sru and (pqf or ccl):
         raise _usage_error("SRU targets are searched with CQL (--cql)")
@@ -163,6 +188,149 @@ async def _search(
         err.print(f"[red]{where}:[/red] {exc}")
         return EXIT_TARGET
     return 0
+
+
+def _federated_search(
+    names: list[str],
+    groups: list[str],
+    targets_file: Path | None,
+    text: str,
+    language: str,
+    limit: int,
+    output_format: Format,
+    out: Path | None,
+    timeout: float,
+    concurrency: int,
+) -> None:
+    from shelfnet.search.engine import Language, SearchLimits, SearchQuery
+    from shelfnet.search.report import print_ranked, write_best
+    from shelfnet.search.session import run_federated
+    from shelfnet.search.targets import TargetFileError, TargetList, load_targets
+
+    try:
+        listed = load_targets(targets_file) if targets_file else TargetList()
+        unknown = [g for g in groups if g not in listed.groups]
+        if unknown:
+            raise TargetFileError(f"no target group {unknown[0]!r}")
+        chosen = listed.resolve([*groups, *names])
+        query = SearchQuery(text, Language(language))
+        query.rpn()  # a query that does not parse is the user's error, not the targets'
+    except (TargetFileError, ValueError, QueryError) as exc:
+        raise _usage_error(str(exc)) from None
+    if not chosen:
+        raise _usage_error("no targets: name some, or a --group from a --targets file")
+    limits = SearchLimits(
+        concurrency=concurrency,
+        timeout=timeout,
+        connect_timeout=min(timeout, 10.0),
+        max_records=limit,
+        chunk=min(max(limit, 1), 100),
+    )
+    started = time.perf_counter()
+    result = asyncio.run(run_federated(chosen, query, limits, on_event=_status_line))
+    ranked = result.ranked()
+    err.print(
+        f"{len(chosen)} targets: {result.records} records in {len(ranked)} clusters, "
+        f"searched and ranked in {time.perf_counter() - started:.2f} s"
+    )
+    if output_format is Format.text and out is None:
+        print_ranked(ranked, sys.stdout)
+    else:
+        with out.open("wb") if out else _stdout() as stream:
+            write_best(ranked, output_format.value, stream)
+    failed = [s for s in result.statuses.values() if s.error]
+    raise typer.Exit(EXIT_TARGET if failed and len(failed) == len(chosen) else 0)
+
+
+def _stdout() -> BinaryIO:
+    import contextlib
+
+    return contextlib.nullcontext(sys.stdout.buffer)  # type: ignore[return-value]
+
+
+def _status_line(event: object) -> None:
+    from shelfnet.search.engine import Phase, StatusChanged
+
+    if not isinstance(event, StatusChanged) or not event.status.ended:
+        return
+    status = event.status
+    took = f", {status.elapsed:.2f} s" if status.elapsed is not None else ""
+    if status.phase is Phase.FAILED:
+        err.print(f"[red]{status.target.name}:[/red] {status.error}{took}")
+    else:
+        err.print(f"{status.target.name}: {status.hits} hits, {status.records} records{took}")
+
+
+class BatchFormat(StrEnum):
+    marc = "marc"
+    marc8 = "marc8"
+    mrk = "mrk"
+
+
+@app.command()
+def batch(
+    file: Annotated[
+        Path, typer.Argument(help="ISBNs, ISSNs, LCCNs or titles: one per line, or a CSV file")
+    ],
+    group: Annotated[
+        list[str] | None, typer.Option("--group", "-g", help="Target group (repeatable)")
+    ] = None,
+    target: Annotated[
+        list[str] | None, typer.Option("--target", "-t", help="A target (repeatable)")
+    ] = None,
+    targets_file: Annotated[
+        Path | None, typer.Option("--targets", help="Targets file (TOML) naming targets and groups")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="MARC file for the records found")] = None,
+    report: Annotated[Path | None, typer.Option(help="CSV report, one row per line")] = None,
+    output_format: Annotated[
+        BatchFormat, typer.Option("--format", help="Record format of --out")
+    ] = BatchFormat.marc,
+    limit: Annotated[int, typer.Option(min=1, help="Records per target and line")] = 5,
+    concurrency: Annotated[int, typer.Option(min=1, help="Lines searched at once")] = 4,
+    timeout: TimeoutOpt = 30.0,
+) -> None:
+    """Search a list of identifiers or titles; write the best record of each line found and a
+    report. Run it again with the same files to finish an interrupted run."""
+    from rich.progress import Progress
+
+    from shelfnet.marc.export import ExportFormat
+    from shelfnet.search.batch import Outcome, read_lines, run_batch
+    from shelfnet.search.engine import SearchLimits
+    from shelfnet.search.targets import TargetFileError, TargetList, load_targets
+
+    try:
+        listed = load_targets(targets_file) if targets_file else TargetList()
+        unknown = [g for g in group or [] if g not in listed.groups]
+        if unknown:
+            raise TargetFileError(f"no target group {unknown[0]!r}")
+        chosen = listed.resolve([*(group or []), *(target or [])])
+        lines = read_lines(file)
+    except (TargetFileError, OSError, UnicodeDecodeError, ValueError) as exc:
+        raise _usage_error(str(exc)) from None
+    if not chosen:
+        raise _usage_error("no targets: give --target or a --group from a --targets file")
+    marc_out = out or file.with_name(f"{file.stem}-found.mrc")
+    report_out = report or file.with_name(f"{file.stem}-report.csv")
+    formats = {
+        BatchFormat.marc: ExportFormat.MARC_UTF8,
+        BatchFormat.marc8: ExportFormat.MARC8,
+        BatchFormat.mrk: ExportFormat.MNEMONIC,
+    }
+    limits = SearchLimits(timeout=timeout, connect_timeout=min(timeout, 10.0), max_records=limit)
+    with Progress(console=err, transient=False) as progress:
+        task = progress.add_task("searching", total=len(lines))
+        summary = asyncio.run(
+            run_batch(
+                lines, chosen, marc_out, report_out,
+                fmt=formats[output_format], limits=limits, concurrency=concurrency,
+                on_line=lambda _line: progress.advance(task),
+            )
+        )  # fmt: skip
+    counts = ", ".join(f"{n} {outcome.value}" for outcome, n in summary.counts.items())
+    skipped = f" ({summary.skipped} done before)" if summary.skipped else ""
+    err.print(f"{counts}{skipped}; records in {marc_out}, report in {report_out}")
+    raise typer.Exit(EXIT_TARGET if summary.counts[Outcome.FAILED] else 0)
 
 
 @app.command()

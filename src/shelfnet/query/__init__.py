@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         load_cql_mapping,
         parse_cql,
     )
+    from shelfnet.query.cqlwriter import rpn_to_cql
     from shelfnet.query.pqf import parse_pqf, to_pqf
 
 _LAZY = {
@@ -48,6 +49,7 @@ _LAZY = {
     "cql_to_rpn": "shelfnet.query.cql",
     "load_cql_mapping": "shelfnet.query.cql",
     "parse_cql": "shelfnet.query.cql",
+    "rpn_to_cql": "shelfnet.query.cqlwriter",
     "parse_pqf": "shelfnet.query.pqf",
     "to_pqf": "shelfnet.query.pqf",
 }
@@ -83,5 +85,6 @@ __all__ = [
     "parse_ccl",
     "parse_cql",
     "parse_pqf",
+    "rpn_to_cql",
     "to_pqf",
 ]

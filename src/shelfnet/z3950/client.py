@@ -15,6 +15,7 @@ import asyncio
 import builtins
 import contextlib
 import itertools
+import os
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -173,7 +174,9 @@ class Connection:
                 f"{self.host}:{self.port}: no connection within {self.connect_timeout} s"
             ) from None
         except OSError as exc:
-            raise ConnectError(f"{self.host}:{self.port}: {exc.strerror or exc}") from exc
+            # asyncio words a refusal as "Connect call failed"; the errno says what happened.
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            raise ConnectError(f"{self.host}:{self.port}: {reason}") from exc
         charsets = (self.proposed_charset,) if self.proposed_charset else ()
         request = InitRequest(
             options=InitRequest.options | ({"negotiation"} if charsets else set()),
