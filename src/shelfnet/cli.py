@@ -43,7 +43,9 @@ class Format(StrEnum):
     text = "text"
     json = "json"
     marc = "marc"
+    marc8 = "marc8"
     marcxml = "marcxml"
+    mrk = "mrk"
 
 
 TargetArg = Annotated[

@@ -1,4 +1,5 @@
-"""Writing retrieved records for people and programs: text, JSON lines, ISO 2709, MARCXML."""
+"""Writing retrieved records for people and programs: text, JSON lines, ISO 2709 (as received,
+or re-encoded in MARC-8), MARCXML and MARC mnemonic (.mrk)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ _COLLECTION_START = (
 
 
 class RecordWriter:
-    """Writes records one at a time in one of the formats ``text json marc marcxml``."""
+    """Writes records one at a time in one of the formats ``text json marc marc8 marcxml
+    mrk``."""
 
     def __init__(self, stream: BinaryIO, fmt: str, target: str) -> None:
         self.stream = stream
@@ -62,6 +64,26 @@ class RecordWriter:
             self.stream.write(parsed.as_marc())
         else:
             err.print(f"record {position}: {record.syntax_name} is not MARC; not written")
+
+    def _write_marc8(self, position: int, record: Record) -> None:
+        from shelfnet.marc.marc8 import record_to_marc8
+
+        if (parsed := self._parsed(position, record)) is not None:
+            self.stream.write(record_to_marc8(parsed, errors="ncr"))
+
+    def _write_mrk(self, position: int, record: Record) -> None:
+        from shelfnet.marc import to_mnemonic
+
+        if (parsed := self._parsed(position, record)) is not None:
+            separator = b"\n" if self._count else b""
+            self.stream.write(separator + to_mnemonic(parsed).encode("utf-8"))
+
+    def _parsed(self, position: int, record: Record) -> pymarc.Record | None:
+        marc = _marc_of(record)
+        parsed = marc.marc().record if marc is not None else _marcxml_of(record)
+        if parsed is None:
+            err.print(f"record {position}: {record.syntax_name} is not MARC; not written")
+        return parsed
 
     def _write_marcxml(self, position: int, record: Record) -> None:
         from shelfnet.marc import record_to_marcxml

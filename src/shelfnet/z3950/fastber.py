@@ -334,5 +334,6 @@ def _oid(encoded: bytes) -> str:
             arcs.append(value)
             value = 0
     first = arcs[0]
-    head = [0, first] if first < 40 else [1, first - 40] if first < 80 else [2, first - 80]
-    return ".".join(str(arc) for arc in head + arcs[1:])
+    if first >= 80:
+        raise _GiveUp  # arc 2 with a large second arc: asn1tools has its own reading of it
+    return ".".join(str(arc) for arc in [*divmod(first, 40), *arcs[1:]])
