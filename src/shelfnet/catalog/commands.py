@@ -13,17 +13,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
-from shelfnet.catalog import importer
-from shelfnet.catalog.indexing import index_names
 from shelfnet.catalog.matchkey import DEFAULT_MATCH_POINT, MatchPoint
-from shelfnet.catalog.store import CatalogStore, StoreError, is_database_url, open_store
+
+if TYPE_CHECKING:  # the store and importer load when a command runs, not with every command
+    from rich.progress import Progress
+
+    from shelfnet.catalog import importer
+    from shelfnet.catalog.store import CatalogStore
 
 DEFAULT_CATALOG = "data/catalog.sqlite"
 EXIT_FAILURES = 1
@@ -59,6 +60,8 @@ def _open(location: str, *, create: bool = False) -> Iterator[CatalogStore]:
     """The catalogue, open for the block; one that cannot be used ends the command with a
     message (not a traceback), whether at opening or midway (locked, disk full). Only an
     import makes a new catalogue file."""
+    from shelfnet.catalog.store import StoreError, is_database_url, open_store
+
     if not create and not is_database_url(location) and not Path(location).is_file():
         err.print(
             f"[red]error:[/red] no catalogue at {location} (shelfnet catalog import makes one)"
@@ -90,12 +93,16 @@ def import_command(
             f"own, {DEFAULT_MATCH_POINT} for a new one; another one re-keys the catalogue)",
         ),
     ] = None,
-    batch: Annotated[int, typer.Option("--batch", min=1, help="Records per transaction")] = (
-        importer.DEFAULT_BATCH_SIZE
-    ),
+    batch: Annotated[
+        int | None,
+        typer.Option("--batch", min=1, help="Records per transaction [default: 500]"),
+    ] = None,
 ) -> None:
     """Add records, updating those already there (same match key). Unreadable records are
     listed and skipped; the exit status is 1 when there were any."""
+    from shelfnet.catalog import importer
+
+    batch = batch or importer.DEFAULT_BATCH_SIZE
     if match is not None:
         try:
             MatchPoint.parse(match)
@@ -122,6 +129,14 @@ def import_command(
 
 
 def _progress_bar() -> Progress:
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -156,6 +171,8 @@ def export(
     ),
 ) -> None:
     """Write every record, in the order they were added."""
+    from shelfnet.catalog import importer
+
     with _open(catalog) as store:
         if str(out_file) == "-":
             result = importer.export(store, sys.stdout.buffer, format.value)
@@ -172,6 +189,11 @@ def export(
 @catalog_app.command()
 def stats(catalog: CatalogOpt = DEFAULT_CATALOG) -> None:
     """Records by character set and source format, index sizes and the file's size."""
+    from rich.table import Table
+
+    from shelfnet.catalog import importer
+    from shelfnet.catalog.indexing import index_names
+
     with _open(catalog) as store:
         figures = importer.stats(store)
     out.print(f"catalogue      {catalog} ({figures.file_bytes:,} bytes)")
@@ -198,6 +220,8 @@ def delete(
     by_id: Annotated[bool, typer.Option("--id", help="The arguments are record ids")] = False,
 ) -> None:
     """Delete records by match key (as the import computed it) or by record id."""
+    from shelfnet.catalog import importer
+
     if by_id and not all(key.isdigit() for key in keys):
         err.print("[red]error:[/red] record ids are numbers")
         raise typer.Exit(EXIT_USAGE)
@@ -214,6 +238,8 @@ def delete(
 @catalog_app.command()
 def reindex(catalog: CatalogOpt = DEFAULT_CATALOG) -> None:
     """Rebuild every index from the stored records (after an upgrade changed the rules)."""
+    from shelfnet.catalog import importer
+
     with _open(catalog) as store:
         count = store.reindex(importer.reindexed)
     out.print(f"{count} records reindexed")
