@@ -5,9 +5,11 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Real protocol peers the test suite talks to (Debian package names).
 # postgresql: the catalogue's PostgreSQL tests start their own cluster (tests/postgres.py).
-TEST_PEERS := yaz yaz-illclient idzebra-2.0 idzebra-2.0-examples postgresql
+# chromium: the browser tests (tests/browser) drive it headless with Playwright, which is
+# never let download a browser of its own.
+TEST_PEERS := yaz yaz-illclient idzebra-2.0 idzebra-2.0-examples postgresql chromium
 
-.PHONY: run test lint typecheck unit interop bench peers clean
+.PHONY: run test lint typecheck unit interop browser bench peers clean
 
 run: $(BIN)/.installed
 	$(BIN)/shelfnet demo --serve
@@ -29,9 +31,13 @@ unit: $(BIN)/.installed
 interop: peers $(BIN)/.installed
 	$(BIN)/python -m pytest -q tests/interop
 
+browser: peers $(BIN)/.installed
+	$(BIN)/python -m pytest -q tests/browser
+
 bench: peers $(BIN)/.installed
 	$(BIN)/python benchmarks/z3950_fetch.py --write docs/benchmarks.md
 	$(BIN)/python benchmarks/server_vs_zebra.py --append docs/benchmarks.md
+	$(BIN)/python benchmarks/federated.py --append docs/benchmarks.md
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -m venv --help >/dev/null 2>&1 || ( $(SUDO) apt-get update -q && \

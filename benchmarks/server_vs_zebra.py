@@ -167,7 +167,8 @@ def shelfnet_server(
     config = workdir / "shelfnet.toml"
     config.write_text(
         f'[catalog]\nsample = false\ndatabase = "{DATABASE}"\n'
-        f"[z3950]\nport = {port}\nmax_connections = 1000\n[sru]\nenabled = false\n",
+        f"[z3950]\nport = {port}\nmax_connections = 1000\n[sru]\nenabled = false\n"
+        "[web]\nenabled = false\n",
         encoding="utf-8",
     )
     with pinned(cpus):

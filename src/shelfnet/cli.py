@@ -8,13 +8,17 @@ import sys
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, BinaryIO
+from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import typer
 from rich.console import Console
 
 from shelfnet import __version__
 from shelfnet.query.rpn import Query, QueryError
+
+if TYPE_CHECKING:
+    from shelfnet.config import Settings
+    from shelfnet.search.targets import TargetList
 
 app = typer.Typer(
     name="shelfnet",
@@ -56,6 +60,23 @@ UserOpt = Annotated[str | None, typer.Option(help="User id for idPass authentica
 PasswordOpt = Annotated[str | None, typer.Option(help="Password for idPass authentication")]
 
 
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", help="shelfnet.toml to read (default: $SHELFNET_CONFIG, ./shelfnet.toml)"
+    ),
+]
+
+
+def _settings(config: Path | None) -> object:
+    from shelfnet.config import ConfigError, load_settings
+
+    try:
+        return load_settings(config)
+    except ConfigError as exc:
+        raise _usage_error(str(exc)) from None
+
+
 def _parse_query(text: str, ccl: bool) -> Query:
     if ccl:
         from shelfnet.query.ccl import parse_ccl
@@ -90,6 +111,7 @@ def search(
     concurrency: Annotated[
         int, typer.Option(min=1, help="Targets searched at once (several targets)")
     ] = 256,
+    config: ConfigOpt = None,
     pqf: Annotated[bool, typer.Option("--pqf", help="The query is PQF (Z39.50 default)")] = False,
     ccl: Annotated[bool, typer.Option("--ccl", help="The query is CCL")] = False,
     cql: Annotated[bool, typer.Option("--cql", help="The query is CQL (SRU default)")] = False,
@@ -110,7 +132,7 @@ def search(
         _federated_search(
             targets or [], group or [], targets_file, query,
             "pqf" if pqf else "cql" if cql else "ccl",
-            limit, output_format, out, timeout, concurrency,
+            limit, output_format, out, timeout, concurrency, config,
         )  # fmt: skip
         return
     from shelfnet.sru.client import is_sru_target
@@ -203,14 +225,18 @@ def _federated_search(
     out: Path | None,
     timeout: float,
     concurrency: int,
+    config: Path | None,
 ) -> None:
+    from shelfnet.config import Settings
     from shelfnet.search.engine import Language, SearchLimits, SearchQuery
     from shelfnet.search.report import print_ranked, write_best
     from shelfnet.search.session import run_federated
-    from shelfnet.search.targets import TargetFileError, TargetList, load_targets
+    from shelfnet.search.targets import TargetFileError
 
+    settings = _settings(config)
+    assert isinstance(settings, Settings)
     try:
-        listed = load_targets(targets_file) if targets_file else TargetList()
+        listed = _target_list(targets_file, settings)
         unknown = [g for g in groups if g not in listed.groups]
         if unknown:
             raise TargetFileError(f"no target group {unknown[0]!r}")
@@ -229,7 +255,10 @@ def _federated_search(
         chunk=min(max(limit, 1), 100),
     )
     started = time.perf_counter()
-    result = asyncio.run(run_federated(chosen, query, limits, on_event=_status_line))
+    weights = settings.search.score
+    result = asyncio.run(
+        run_federated(chosen, query, limits, on_event=_status_line, weights=weights)
+    )
     ranked = result.ranked()
     err.print(
         f"{len(chosen)} targets: {result.records} records in {len(ranked)} clusters, "
@@ -242,6 +271,14 @@ def _federated_search(
             write_best(ranked, output_format.value, stream)
     failed = [s for s in result.statuses.values() if s.error]
     raise typer.Exit(EXIT_TARGET if failed and len(failed) == len(chosen) else 0)
+
+
+def _target_list(targets_file: Path | None, settings: Settings) -> TargetList:
+    """The targets file named on the command line, else the configured one, else none."""
+    from shelfnet.search.targets import TargetList, load_targets
+
+    chosen = targets_file or settings.search.targets
+    return load_targets(chosen) if chosen else TargetList()
 
 
 def _stdout() -> BinaryIO:
@@ -291,18 +328,22 @@ def batch(
     limit: Annotated[int, typer.Option(min=1, help="Records per target and line")] = 5,
     concurrency: Annotated[int, typer.Option(min=1, help="Lines searched at once")] = 4,
     timeout: TimeoutOpt = 30.0,
+    config: ConfigOpt = None,
 ) -> None:
     """Search a list of identifiers or titles; write the best record of each line found and a
     report. Run it again with the same files to finish an interrupted run."""
     from rich.progress import Progress
 
+    from shelfnet.config import Settings
     from shelfnet.marc.export import ExportFormat
     from shelfnet.search.batch import Outcome, read_lines, run_batch
     from shelfnet.search.engine import SearchLimits
-    from shelfnet.search.targets import TargetFileError, TargetList, load_targets
+    from shelfnet.search.targets import TargetFileError
 
+    settings = _settings(config)
+    assert isinstance(settings, Settings)
     try:
-        listed = load_targets(targets_file) if targets_file else TargetList()
+        listed = _target_list(targets_file, settings)
         unknown = [g for g in group or [] if g not in listed.groups]
         if unknown:
             raise TargetFileError(f"no target group {unknown[0]!r}")
@@ -326,6 +367,7 @@ def batch(
             run_batch(
                 lines, chosen, marc_out, report_out,
                 fmt=formats[output_format], limits=limits, concurrency=concurrency,
+                weights=settings.search.score,
                 on_line=lambda _line: progress.advance(task),
             )
         )  # fmt: skip
@@ -371,23 +413,6 @@ def scan(
         return 0
 
     raise typer.Exit(asyncio.run(run()))
-
-
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--config", help="shelfnet.toml to read (default: $SHELFNET_CONFIG, ./shelfnet.toml)"
-    ),
-]
-
-
-def _settings(config: Path | None) -> object:
-    from shelfnet.config import ConfigError, load_settings
-
-    try:
-        return load_settings(config)
-    except ConfigError as exc:
-        raise _usage_error(str(exc)) from None
 
 
 @app.command()

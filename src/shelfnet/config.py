@@ -10,6 +10,9 @@ With no file at all shelfnet runs on embedded defaults: everything under one dat
     host = "0.0.0.0"      # listen on every interface (the default is loopback only)
     port = 210
 
+    [search]
+    targets = "targets.toml"   # the catalogues the web page's federated search offers
+
 The file is found at ``--config``, else ``$SHELFNET_CONFIG``, else ``./shelfnet.toml`` when it
 exists. Unknown keys and wrong types are errors that name the file, section and key.
 """
@@ -21,6 +24,8 @@ import tomllib
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any, get_type_hints
+
+from shelfnet.marc.quality import Weights
 
 CONFIG_ENV = "SHELFNET_CONFIG"
 DEFAULT_FILE = Path("shelfnet.toml")
@@ -79,11 +84,40 @@ class SruSettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 2180
+    """The web pages (federated search); 0 picks a free port and ``serve`` says which."""
+    max_sessions: int = 100
+    """Searches kept in memory at once; starting one more drops the oldest."""
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    targets: Path | None = None
+    """The targets file (TOML) offered by the web page; None: the local catalogue's Z39.50
+    server (or its SRU server when Z39.50 is off)."""
+    timeout: float = 30.0
+    """Seconds for each search and each present, per target."""
+    connect_timeout: float = 10.0
+    """Seconds to connect and (Z39.50) exchange Init."""
+    max_records: int = 20
+    """Records fetched from each target at most."""
+    concurrency: int = 256
+    """Targets searched at the same time (each holds one socket while it runs)."""
+    score: Weights = field(default_factory=Weights)
+    """The record-quality weights (``[search.score]``, see ``shelfnet.marc.quality``)."""
+
+
+@dataclass(frozen=True)
 class Settings:
     data: DataSettings = field(default_factory=DataSettings)
     catalog: CatalogSettings = field(default_factory=CatalogSettings)
     z3950: Z3950Settings = field(default_factory=Z3950Settings)
     sru: SruSettings = field(default_factory=SruSettings)
+    web: WebSettings = field(default_factory=WebSettings)
+    search: SearchSettings = field(default_factory=SearchSettings)
     source: Path | None = None
     """The file these settings came from (None: embedded defaults)."""
 
@@ -118,7 +152,9 @@ def load_settings(path: Path | None = None) -> Settings:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{chosen}: not valid TOML: {exc}") from exc
     settings = _build(Settings, document, str(chosen), "")
-    return _anchor_paths(replace(settings, source=chosen), chosen.parent)
+    settings = _anchor_paths(replace(settings, source=chosen), chosen.parent)
+    _check_targets_file(settings, chosen)
+    return settings
 
 
 def _build(cls: type[Any], table: dict[str, Any], source: str, prefix: str) -> Any:
@@ -173,10 +209,25 @@ def _anchor_paths(settings: Settings, base: Path) -> Settings:
     catalog = settings.catalog
     if catalog.path is not None:
         catalog = replace(catalog, path=base / catalog.path)
-    return replace(settings, data=data, catalog=catalog)
+    search = settings.search
+    if search.targets is not None:
+        search = replace(search, targets=base / search.targets)
+    return replace(settings, data=data, catalog=catalog, search=search)
 
 
-SERVICES = ("z3950", "sru")
+def _check_targets_file(settings: Settings, source: Path) -> None:
+    """A targets file that cannot be read is a configuration mistake: say so at start-up."""
+    if settings.search.targets is None:
+        return
+    from shelfnet.search.targets import TargetFileError, load_targets
+
+    try:
+        load_targets(settings.search.targets)
+    except TargetFileError as exc:
+        raise ConfigError(f"{source}: search.targets: {exc}") from exc
+
+
+SERVICES = ("z3950", "sru", "web")
 
 
 def only_services(settings: Settings, names: list[str]) -> Settings:
@@ -192,6 +243,7 @@ def only_services(settings: Settings, names: list[str]) -> Settings:
         settings,
         z3950=replace(settings.z3950, enabled=settings.z3950.enabled and "z3950" in names),
         sru=replace(settings.sru, enabled=settings.sru.enabled and "sru" in names),
+        web=replace(settings.web, enabled=settings.web.enabled and "web" in names),
     )
 
 
@@ -217,5 +269,10 @@ def listeners(settings: Settings) -> list[Listener]:
         sru = settings.sru
         found.append(
             Listener("sru", "tcp (http)", sru.host, sru.port, purpose="SRU catalogue search")
+        )
+    if settings.web.enabled:
+        web = settings.web
+        found.append(
+            Listener("web", "tcp (http)", web.host, web.port, purpose="federated search web page")
         )
     return found

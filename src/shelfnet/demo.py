@@ -65,6 +65,11 @@ async def _demo(settings: Settings, keep_serving: bool) -> None:
                 "\n[bold]serving[/bold] until Ctrl-C; try "
                 f"zoomsh 'open {settings.z3950.host}:{settings.z3950.port}/"
                 f"{settings.catalog.database}' 'search dickens' 'show 0' quit"
+                + (
+                    f", or open http://{settings.web.host}:{settings.web.port}/ in a browser"
+                    if settings.web.enabled
+                    else ""
+                )
             )
             await asyncio.Event().wait()
     finally:

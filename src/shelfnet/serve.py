@@ -1,7 +1,9 @@
 """``shelfnet serve``: every enabled service, from one settings file, in one process.
 
 On embedded defaults (no shelfnet.toml) that is the local catalogue in ``data/`` (loaded with
-the sample catalogue when empty) served over Z39.50 and SRU on loopback.
+the sample catalogue when empty) served over Z39.50 and SRU on loopback, and the federated
+search web page (which searches that catalogue's Z39.50 server unless a targets file is set).
+The catalogue is opened only when a service that serves it (Z39.50, SRU) is enabled.
 """
 
 from __future__ import annotations
@@ -12,12 +14,15 @@ import gc
 import signal
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from shelfnet.catalog.backend import CatalogBackend
 from shelfnet.config import Settings
 from shelfnet.sru.server import SruLimits, SruServer
 from shelfnet.z3950.server import ServerLimits, Z3950Server
+
+if TYPE_CHECKING:
+    from shelfnet.web.server import WebServer
 
 _T = TypeVar("_T")
 GC_THRESHOLD = 50_000
@@ -28,17 +33,21 @@ GC_THRESHOLD = 50_000
 class Running:
     """The services started, and where each listens."""
 
-    backend: CatalogBackend
+    backend: CatalogBackend | None = None
     z3950: Z3950Server | None = None
     sru: SruServer | None = None
+    web: WebServer | None = None
     announcements: list[str] = field(default_factory=list)
 
     async def close(self) -> None:
+        if self.web is not None:
+            await self.web.close()
         if self.z3950 is not None:
             await self.z3950.close()
         if self.sru is not None:
             await self.sru.close()
-        self.backend.close()
+        if self.backend is not None:
+            self.backend.close()
 
 
 def open_catalog(settings: Settings, say: Callable[[str], None] = print) -> CatalogBackend:
@@ -65,30 +74,57 @@ def open_catalog(settings: Settings, say: Callable[[str], None] = print) -> Cata
 
 async def start(settings: Settings, say: Callable[[str], None] = print) -> Running:
     """Start every enabled service; say where each listens."""
-    running = Running(open_catalog(settings, say))
-    database = settings.catalog.database
+    running = Running()
+    if settings.z3950.enabled or settings.sru.enabled:
+        running.backend = open_catalog(settings, say)
     try:
-        if settings.z3950.enabled:
-            z = settings.z3950
-            limits = ServerLimits(
-                z.max_connections, z.max_message_size, z.idle_timeout, z.max_result_sets
-            )
-            running.z3950 = Z3950Server(running.backend, limits)
-            await running.z3950.start(z.host, z.port)
-            for host, port in running.z3950.addresses:
-                running.announcements.append(f"Z39.50  {host}:{port}/{database}")
-        if settings.sru.enabled:
-            s = settings.sru
-            running.sru = SruServer(running.backend, SruLimits(s.default_records, s.max_records))
-            await running.sru.start(s.host, s.port)
-            for host, port in running.sru.addresses:
-                running.announcements.append(f"SRU     http://{host}:{port}/{database}")
+        if running.backend is not None:
+            await _start_catalog_services(settings, running, running.backend)
+        if settings.web.enabled:
+            await _start_web(settings, running)
     except BaseException:
         await running.close()
         raise
     for line in running.announcements:
         say(f"listening: {line}")
     return running
+
+
+async def _start_catalog_services(
+    settings: Settings, running: Running, backend: CatalogBackend
+) -> None:
+    database = settings.catalog.database
+    if settings.z3950.enabled:
+        z = settings.z3950
+        limits = ServerLimits(
+            z.max_connections, z.max_message_size, z.idle_timeout, z.max_result_sets
+        )
+        running.z3950 = Z3950Server(backend, limits)
+        await running.z3950.start(z.host, z.port)
+        for host, port in running.z3950.addresses:
+            running.announcements.append(f"Z39.50  {host}:{port}/{database}")
+    if settings.sru.enabled:
+        s = settings.sru
+        running.sru = SruServer(backend, SruLimits(s.default_records, s.max_records))
+        await running.sru.start(s.host, s.port)
+        for host, port in running.sru.addresses:
+            running.announcements.append(f"SRU     http://{host}:{port}/{database}")
+
+
+async def _start_web(settings: Settings, running: Running) -> None:
+    from shelfnet.web.app import app_from_settings, local_address
+    from shelfnet.web.server import WebServer
+
+    serving = running.z3950 or running.sru
+    local = None
+    if serving is not None and serving.addresses:
+        host, port = serving.addresses[0]
+        local = local_address(settings, host, port)
+    running.web = WebServer(app_from_settings(settings, local))
+    await running.web.start(settings.web.host, settings.web.port)
+    for host, port in running.web.addresses:
+        shown = f"[{host}]" if ":" in host else host
+        running.announcements.append(f"web     http://{shown}:{port}/")
 
 
 async def serve(settings: Settings, say: Callable[[str], None] = print) -> None:

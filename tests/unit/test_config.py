@@ -61,8 +61,17 @@ def test_mistakes_name_the_file_and_the_key(tmp_path: Path, text: str, message: 
 
 
 def test_listeners_list_the_enabled_services(tmp_path: Path) -> None:
-    assert [(x.service, x.port) for x in listeners(Settings())] == [("z3950", 2100), ("sru", 2101)]
-    disabled = load_settings(write(tmp_path, "[z3950]\nenabled = false\n[sru]\nenabled = false\n"))
+    assert [(x.service, x.port) for x in listeners(Settings())] == [
+        ("z3950", 2100),
+        ("sru", 2101),
+        ("web", 2180),
+    ]
+    disabled = load_settings(
+        write(
+            tmp_path,
+            "[z3950]\nenabled = false\n[sru]\nenabled = false\n[web]\nenabled = false\n",
+        )
+    )
     assert listeners(disabled) == []
 
 
@@ -70,6 +79,49 @@ def test_serving_only_some_services() -> None:
     from shelfnet.config import only_services
 
     assert [x.service for x in listeners(only_services(Settings(), ["sru"]))] == ["sru"]
+    assert [x.service for x in listeners(only_services(Settings(), ["web"]))] == ["web"]
     assert only_services(Settings(), []) == Settings()
     with pytest.raises(ValueError, match="unknown service"):
         only_services(Settings(), ["ftp"])
+
+
+def test_the_web_page_and_its_search_have_their_own_sections(tmp_path: Path) -> None:
+    (tmp_path / "lists").mkdir()
+    (tmp_path / "lists" / "targets.toml").write_text(
+        '[[target]]\nname = "LC"\naddress = "lx2.loc.gov:210/LCDB"\n', encoding="utf-8"
+    )
+    text = (
+        '[web]\nport = 8080\nhost = "0.0.0.0"\n'
+        '[search]\ntargets = "lists/targets.toml"\ntimeout = 5\nmax_records = 7\n'
+        "[search.score]\nlc_record = 25\n"
+    )
+    settings = load_settings(write(tmp_path, text))
+    assert (settings.web.host, settings.web.port, settings.web.enabled) == ("0.0.0.0", 8080, True)
+    assert settings.search.targets == tmp_path / "lists" / "targets.toml"
+    assert (settings.search.timeout, settings.search.max_records) == (5.0, 7)
+    assert settings.search.score.lc_record == 25.0
+    assert settings.search.score.isbn == Settings().search.score.isbn
+
+
+def test_web_and_search_defaults() -> None:
+    settings = Settings()
+    assert (settings.web.host, settings.web.port, settings.web.enabled) == ("127.0.0.1", 2180, True)
+    assert settings.search.targets is None
+    assert (settings.search.timeout, settings.search.max_records) == (30.0, 20)
+
+
+@pytest.mark.parametrize(
+    ("targets", "message"),
+    [
+        (None, "search.targets:"),
+        ('[[target]]\nname = "x"\n', "address is missing"),
+    ],
+)
+def test_a_targets_file_that_cannot_be_used_is_a_configuration_error(
+    tmp_path: Path, targets: str | None, message: str
+) -> None:
+    if targets is not None:
+        (tmp_path / "targets.toml").write_text(targets, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_settings(write(tmp_path, '[search]\ntargets = "targets.toml"\n'))
+    assert "shelfnet.toml" in str(caught.value)

@@ -1,0 +1,160 @@
+"""The web app: one FastAPI application, built by ``create_app`` from what it is given.
+
+Nothing is global: the targets, search limits and session store live in the app's state,
+so tests (and ``shelfnet serve``) build as many independent apps as they like.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException
+
+from shelfnet.config import Settings
+from shelfnet.marc.quality import DEFAULT_WEIGHTS, Weights
+from shelfnet.search.engine import DEFAULT_LIMITS, SearchLimits, federated_search
+from shelfnet.search.targets import TargetList, TargetSpec, load_targets
+from shelfnet.web.sessions import Clock, SearchFunction, SessionStore, new_session_id
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES_DIR = HERE / "templates"
+STATIC_DIR = HERE / "static"
+
+
+@dataclass(frozen=True)
+class WebContext:
+    """Everything a request handler needs, kept in ``app.state.context``."""
+
+    targets: TargetList
+    store: SessionStore
+    templates: Jinja2Templates
+    clock: Clock = time.monotonic
+    stream_interval: float = 0.2
+    """Seconds between two event-stream messages at least (changes in between are merged)."""
+
+
+def create_app(
+    targets: TargetList,
+    limits: SearchLimits = DEFAULT_LIMITS,
+    *,
+    max_sessions: int = 100,
+    weights: Weights = DEFAULT_WEIGHTS,
+    search: SearchFunction = federated_search,
+    clock: Clock = time.monotonic,
+    new_id: Callable[[], str] = new_session_id,
+    stream_interval: float = 0.2,
+) -> FastAPI:
+    """The federated-search web app over ``targets``."""
+    from shelfnet.web.search_routes import router
+
+    store = SessionStore(search, limits, capacity=max_sessions, weights=weights, new_id=new_id)
+    context = WebContext(targets, store, templates(), clock, stream_interval)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        store.close()
+
+    app = FastAPI(title="shelfnet", docs_url=None, redoc_url=None, lifespan=lifespan)
+    app.state.context = context
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(router)
+    app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _server_error)
+    return app
+
+
+def app_from_settings(settings: Settings, local: str | None = None) -> FastAPI:
+    """The app as ``shelfnet serve`` runs it: targets, limits and weights from the settings.
+    ``local`` is the address the local catalogue is served at, when it is known better than
+    the settings say (a port 0 in the settings is chosen only when the server starts)."""
+    search = settings.search
+    limits = SearchLimits(
+        concurrency=search.concurrency,
+        connect_timeout=search.connect_timeout,
+        timeout=search.timeout,
+        max_records=search.max_records,
+    )
+    return create_app(
+        configured_targets(settings, local),
+        limits,
+        max_sessions=settings.web.max_sessions,
+        weights=search.score,
+    )
+
+
+def configured_targets(settings: Settings, local: str | None = None) -> TargetList:
+    """The targets file's targets; without one, the local catalogue's own server."""
+    if settings.search.targets is not None:
+        return load_targets(settings.search.targets)
+    address = local or local_address(settings)
+    if address is None:
+        return TargetList()
+    spec = TargetSpec("local catalogue", address)
+    return TargetList({spec.name: spec})
+
+
+def local_address(
+    settings: Settings, host: str | None = None, port: int | None = None
+) -> str | None:
+    """Where the local catalogue is searched: its Z39.50 server, or its SRU server when only
+    that is enabled (``host`` and ``port``: where it really listens). None: no port known."""
+    database = settings.catalog.database
+    if settings.z3950.enabled or not settings.sru.enabled:
+        port = port or settings.z3950.port
+        return f"{reachable(host or settings.z3950.host)}:{port}/{database}" if port else None
+    port = port or settings.sru.port
+    return f"http://{reachable(host or settings.sru.host)}:{port}/{database}" if port else None
+
+
+def reachable(host: str) -> str:
+    """An address to connect to for a server listening on ``host``."""
+    return {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+
+
+def templates() -> Jinja2Templates:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return Jinja2Templates(env=environment)
+
+
+def _error_page(request: Request, status: int, title: str, detail: str) -> Response:
+    context: WebContext = request.app.state.context
+    return context.templates.TemplateResponse(
+        request, "error.html", {"title": title, "detail": detail}, status_code=status
+    )
+
+
+async def _http_error(request: Request, exc: HTTPException) -> Response:
+    titles = {404: "Not found", 405: "Method not allowed"}
+    title = titles.get(exc.status_code, "Request refused")
+    return _error_page(request, exc.status_code, title, str(exc.detail))
+
+
+async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
+    problems = "; ".join(
+        f"{'.'.join(str(part) for part in error['loc'][1:])}: {error['msg']}"
+        for error in exc.errors()
+    )
+    return _error_page(request, 400, "Bad request", problems)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    detail = "Something went wrong on the server; the search can be started again."
+    return _error_page(request, 500, "Server error", detail)
