@@ -228,6 +228,7 @@ def _federated_search(
     config: Path | None,
 ) -> None:
     from shelfnet.config import Settings
+    from shelfnet.loop import run
     from shelfnet.search.engine import Language, SearchLimits, SearchQuery
     from shelfnet.search.report import print_ranked, write_best
     from shelfnet.search.session import run_federated
@@ -256,9 +257,7 @@ def _federated_search(
     )
     started = time.perf_counter()
     weights = settings.search.score
-    result = asyncio.run(
-        run_federated(chosen, query, limits, on_event=_status_line, weights=weights)
-    )
+    result = run(run_federated(chosen, query, limits, on_event=_status_line, weights=weights))
     ranked = result.ranked()
     err.print(
         f"{len(chosen)} targets: {result.records} records in {len(ranked)} clusters, "
@@ -425,7 +424,7 @@ def serve(
 ) -> None:
     """Start the enabled services (Z39.50, SRU) and serve until interrupted."""
     from shelfnet.config import Settings, only_services
-    from shelfnet.serve import run
+    from shelfnet.loop import run
     from shelfnet.serve import serve as run_services
 
     settings = _settings(config)

@@ -11,9 +11,10 @@ import asyncio
 from rich.console import Console
 
 from shelfnet.config import Settings
+from shelfnet.loop import run
 from shelfnet.marc import parse_marcxml
 from shelfnet.output import holding_text, record_text
-from shelfnet.serve import Running, run, start
+from shelfnet.serve import Running, start
 from shelfnet.sru.client import Connection as SruConnection
 from shelfnet.z3950.client import Connection
 from shelfnet.z3950.records import OpacRecord

@@ -12,9 +12,9 @@ import asyncio
 import contextlib
 import gc
 import signal
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from shelfnet.catalog.backend import CatalogBackend
 from shelfnet.config import Settings
@@ -24,7 +24,6 @@ from shelfnet.z3950.server import ServerLimits, Z3950Server
 if TYPE_CHECKING:
     from shelfnet.web.server import WebServer
 
-_T = TypeVar("_T")
 GC_THRESHOLD = 50_000
 """Allocations between two young-generation collections (Python's default: 700)."""
 
@@ -155,13 +154,3 @@ def settle_memory() -> None:
     gc.freeze()
     _threshold, second, third = gc.get_threshold()
     gc.set_threshold(GC_THRESHOLD, second, third)
-
-
-def run(main: Coroutine[object, object, _T]) -> _T:
-    """Run a server's main coroutine on the fastest event loop at hand: uvloop (libuv, in C)
-    where it is installed, asyncio's own otherwise."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(main)
-    return uvloop.run(main)
