@@ -91,6 +91,9 @@ class WebSettings:
     """The web pages (federated search); 0 picks a free port and ``serve`` says which."""
     max_sessions: int = 100
     """Searches kept in memory at once; starting one more drops the oldest."""
+    max_records_kept: int = 100_000
+    """Records all kept searches may hold (about 10 kB each in memory); starting a search
+    drops the oldest ones until the others hold no more."""
 
 
 @dataclass(frozen=True)

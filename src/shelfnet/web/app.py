@@ -48,6 +48,7 @@ def create_app(
     limits: SearchLimits = DEFAULT_LIMITS,
     *,
     max_sessions: int = 100,
+    record_budget: int = 100_000,
     weights: Weights = DEFAULT_WEIGHTS,
     search: SearchFunction = federated_search,
     clock: Clock = time.monotonic,
@@ -57,7 +58,14 @@ def create_app(
     """The federated-search web app over ``targets``."""
     from shelfnet.web.search_routes import router
 
-    store = SessionStore(search, limits, capacity=max_sessions, weights=weights, new_id=new_id)
+    store = SessionStore(
+        search,
+        limits,
+        capacity=max_sessions,
+        record_budget=record_budget,
+        weights=weights,
+        new_id=new_id,
+    )
     context = WebContext(targets, store, templates(), clock, stream_interval)
 
     @asynccontextmanager
@@ -90,6 +98,7 @@ def app_from_settings(settings: Settings, local: str | None = None) -> FastAPI:
         configured_targets(settings, local),
         limits,
         max_sessions=settings.web.max_sessions,
+        record_budget=settings.web.max_records_kept,
         weights=search.score,
     )
 

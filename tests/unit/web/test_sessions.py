@@ -89,3 +89,17 @@ async def _until(condition: Callable[[], bool], timeout: float = 2.0) -> None:
     async with asyncio.timeout(timeout):
         while not condition():
             await asyncio.sleep(0.001)
+
+
+def test_starting_a_search_drops_the_oldest_sessions_past_the_record_budget() -> None:
+    async def scenario() -> tuple[bool, bool, int]:
+        store = SessionStore(scripted_search, SearchLimits(), capacity=10, record_budget=3)
+        first = store.start(QUERY, ALPHA_BETA)
+        await _until(lambda: first.finished)
+        held = store.records
+        second = store.start(QUERY, ALPHA_BETA)  # first holds more than 3 records: dropped
+        await _until(lambda: second.finished)
+        return store.get(first.id) is None, store.get(second.id) is not None, held
+
+    first_dropped, second_kept, held = asyncio.run(scenario())
+    assert held == 4 and first_dropped and second_kept
