@@ -486,8 +486,10 @@ def version() -> None:
 
 def _mount_subcommands() -> None:
     from shelfnet.catalog.commands import catalog_app
+    from shelfnet.directory.commands import directory_app
 
     app.add_typer(catalog_app, name="catalog", help="Import, export and manage the local catalogue")
+    app.add_typer(directory_app, name="directory", help="Import, edit and list Z39.50/SRU targets")
 
 
 def main() -> None:
