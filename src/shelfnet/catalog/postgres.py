@@ -30,6 +30,7 @@ from shelfnet.catalog.plan import Lookup, Plan
 from shelfnet.catalog.plansql import POSTGRES, PlanCompiler
 from shelfnet.catalog.store import (
     SCHEMA_VERSION,
+    BatchPlan,
     Clock,
     IndexSize,
     NewRecord,
@@ -216,26 +217,14 @@ class PostgresStore:
         with self._transaction() as connection:
             self._claim_match_point(connection, match_point)
             now = self._now()
-            outcomes: list[tuple[Outcome, int]] = []
-            # As in Store.write_batch: the last version of each record is indexed.
-            to_index: dict[int, IndexedRecord] = {}
-            stale: list[int] = []
-            for record in records:
-                outcome, record_id = _upsert(connection, record, now)
-                outcomes.append((outcome, record_id))
-                if outcome is Outcome.UNCHANGED:
-                    continue
-                if outcome is Outcome.UPDATED and record_id not in to_index:
-                    stale.append(record_id)
-                to_index[record_id] = record.index
-            _unindex(connection, stale)
-            _index(connection, list(to_index.items()))
-            added = [record_id for outcome, record_id in outcomes if outcome is Outcome.ADDED]
-            if added:
+            batch = BatchPlan.of(records, lambda record: _upsert(connection, record, now))
+            _unindex(connection, batch.stale)
+            _index(connection, list(batch.to_index.items()))
+            if batch.added:
                 everything = _all_records(connection)
-                everything.update(added)
+                everything.update(batch.added)
                 _set_all_records(connection, everything)
-        return outcomes
+        return batch.outcomes
 
     def _claim_match_point(self, connection: Connection, match_point: str) -> None:
         stored = connection.execute("SELECT value FROM meta WHERE key = 'match_point'").fetchone()

@@ -96,6 +96,37 @@ INSERT OR IGNORE INTO meta (key, value) VALUES ('indexing_version', '{INDEXING_V
 """
 
 
+@dataclass
+class BatchPlan:
+    """What one write batch does to the index, whichever the store: the last version of each
+    record in the batch is the one indexed, and a record indexed before the batch loses its
+    old postings first."""
+
+    outcomes: list[tuple[Outcome, int]]
+    to_index: dict[int, IndexedRecord]
+    stale: list[int]
+    """Records updated by the batch that were indexed before it."""
+
+    @classmethod
+    def of(
+        cls, records: Sequence[NewRecord], upsert: Callable[[NewRecord], tuple[Outcome, int]]
+    ) -> BatchPlan:
+        plan = cls([], {}, [])
+        for record in records:
+            outcome, record_id = upsert(record)
+            plan.outcomes.append((outcome, record_id))
+            if outcome is Outcome.UNCHANGED:
+                continue
+            if outcome is Outcome.UPDATED and record_id not in plan.to_index:
+                plan.stale.append(record_id)
+            plan.to_index[record_id] = record.index
+        return plan
+
+    @property
+    def added(self) -> list[int]:
+        return [record_id for outcome, record_id in self.outcomes if outcome is Outcome.ADDED]
+
+
 class StoreError(Exception):
     """The catalogue file cannot be used: newer schema, older index, not a catalogue."""
 
@@ -333,27 +364,14 @@ class Store:
         with self._transaction() as connection:
             self._claim_match_point(connection, match_point)
             now = self._now()
-            outcomes: list[tuple[Outcome, int]] = []
-            # The last version of each record in the batch is the one indexed; a record
-            # indexed before this batch loses its old postings first.
-            to_index: dict[int, IndexedRecord] = {}
-            stale: list[int] = []
-            for record in records:
-                outcome, record_id = _upsert(connection, record, now)
-                outcomes.append((outcome, record_id))
-                if outcome is Outcome.UNCHANGED:
-                    continue
-                if outcome is Outcome.UPDATED and record_id not in to_index:
-                    stale.append(record_id)
-                to_index[record_id] = record.index
-            _unindex(connection, stale)
-            _index(connection, list(to_index.items()))
-            added = [record_id for outcome, record_id in outcomes if outcome is Outcome.ADDED]
-            if added:
+            batch = BatchPlan.of(records, lambda record: _upsert(connection, record, now))
+            _unindex(connection, batch.stale)
+            _index(connection, list(batch.to_index.items()))
+            if batch.added:
                 everything = _all_records(connection)
-                everything.update(added)
+                everything.update(batch.added)
                 _set_all_records(connection, everything)
-        return outcomes
+        return batch.outcomes
 
     def _claim_match_point(self, connection: sqlite3.Connection, match_point: str) -> None:
         stored = connection.execute("SELECT value FROM meta WHERE key = 'match_point'").fetchone()
