@@ -12,8 +12,6 @@ Zebra what they find, wherever CQL can carry them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -21,9 +19,10 @@ import pytest
 from shelfnet.query import Query, parse_ccl, parse_pqf, to_pqf
 from shelfnet.query.cql import cql_to_rpn, parse_cql
 from shelfnet.query.cqlwriter import CqlWriteError, rpn_to_cql
+from tests.interop import test_cql_yaz
 from tests.interop.queries import JAZZ_CCL, JAZZ_PQF, QueryCase
 from tests.interop.test_cql_yaz import YazCql
-from tests.peers import MissingProgram, Target, find_program, start_ztest, zoomsh_hits
+from tests.peers import Target, zoomsh_hits
 from tests.unit.test_cqlwriter import same_search
 
 pytestmark = pytest.mark.interop
@@ -65,22 +64,9 @@ PQF_CASES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def yaz(tmp_path_factory: pytest.TempPathFactory) -> Iterator[YazCql]:
-    try:
-        client = find_program("yaz-client")
-        find_program("yaz-ztest")
-    except MissingProgram as missing:
-        pytest.skip(str(missing))
-    log_dir = tmp_path_factory.mktemp("ztest-log")
-    with start_ztest(log_dir=log_dir) as address:
-        yield YazCql(client, address, log_dir, tmp_path_factory.mktemp("home"))
-
-
-@pytest.fixture(scope="module")
-def default_file() -> Iterator[Path]:
-    with resources.as_file(resources.files("shelfnet.query") / "cql.properties") as path:
-        yield path
+# test_cql_yaz's fixtures: one yaz-client harness (and the project's cql.properties) for both.
+yaz = test_cql_yaz.yaz
+default_file = test_cql_yaz.default_file
 
 
 @pytest.mark.parametrize("pqf", PQF_CASES)
