@@ -7,20 +7,18 @@ server never answers a client's mistake with a stack trace.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from shelfnet.backend import Backend, BackendError
+from shelfnet.httpserver import EmbeddedServer
 from shelfnet.query.rpn import Term
 from shelfnet.sru.responses import (
     MARCXML_SCHEMA,
@@ -292,37 +290,15 @@ def _from_bib1(error: BackendError) -> SruDiagnostic:
     return SruDiagnostic(code, diagnostic.addinfo or diagnostic.message)
 
 
-class SruServer:
+class SruServer(EmbeddedServer):
     """Runs the SRU application with uvicorn inside the caller's event loop."""
 
     def __init__(self, backend: Backend, limits: SruLimits | None = None) -> None:
         self.backend = backend
         self.limits = limits or SruLimits()
-        self._server: uvicorn.Server | None = None
-        self._task: asyncio.Task[None] | None = None
+        super().__init__(None)
 
     async def start(self, host: str, port: int) -> None:
-        app = create_app(self.backend, host=host, port=port, limits=self.limits)
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._task = asyncio.create_task(self._server.serve())
-        while not self._server.started:
-            if self._task.done():
-                self._task.result()  # raises why it could not start (port in use, ...)
-            await asyncio.sleep(0.01)
-
-    @property
-    def addresses(self) -> list[tuple[str, int]]:
-        if self._server is None:
-            return []
-        return [
-            sock.getsockname()[:2]
-            for server in getattr(self._server, "servers", [])
-            for sock in server.sockets
-        ]
-
-    async def close(self) -> None:
-        if self._server is not None and self._task is not None:
-            self._server.should_exit = True
-            with contextlib.suppress(Exception):
-                await self._task
+        # The app names its own base URL in explain records, so it is made with the address.
+        self.app = create_app(self.backend, host=host, port=port, limits=self.limits)
+        await super().start(host, port)
