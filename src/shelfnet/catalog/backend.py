@@ -2,8 +2,8 @@
 
 One catalogue (an SQLite file or a PostgreSQL database) is one database; clients may call it
 by any of ``databases`` (compared without regard to case). SQL and record formatting run on
-a small thread pool of the backend's own, each thread with its own database connection, so
-the event loop never waits on the disk and searches run side by side.
+a few worker threads of the backend's own (``workers.py``), each with its own database
+connection, so the event loop never waits on the disk and searches run side by side.
 
 ``authenticate`` lets everyone in unless the backend was given ``users`` (name to plain
 password, as the settings file holds them); then only those users, with their password.
@@ -11,11 +11,9 @@ password, as the settings file holds them); then only those users, with their pa
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import os
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from shelfnet.backend import (
@@ -32,6 +30,7 @@ from shelfnet.catalog.scan import scan_index
 from shelfnet.catalog.search import run_search
 from shelfnet.catalog.sort import sort_ids
 from shelfnet.catalog.store import StoreError, open_store
+from shelfnet.catalog.workers import Workers
 from shelfnet.query.rpn import Query, Term
 from shelfnet.z3950.diagnostics import Diagnostic
 from shelfnet.z3950.events import SortKey
@@ -63,10 +62,10 @@ class CatalogBackend:
         self.databases = tuple(databases)
         self._names = {name.casefold() for name in databases}
         self._users = dict(users) if users is not None else None
-        self._executor = ThreadPoolExecutor(workers, thread_name_prefix="catalog")
+        self._workers = Workers(workers, "catalog")
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True)
+        self._workers.shutdown()
         self.store.close()
 
     def info(self) -> BackendInfo:
@@ -131,10 +130,9 @@ class CatalogBackend:
                 raise BackendError(109, name)
 
     async def _run(self, function: Callable[..., _T], *args: object) -> _T:
-        loop = asyncio.get_running_loop()
         failures: tuple[type[Exception], ...] = (*self.store.errors, StoreError)
         try:
-            return await loop.run_in_executor(self._executor, function, *args)
+            return await self._workers.run(function, *args)
         except self.store.transient_errors as exc:
             # Busy or locked beyond the timeout, disk full, connection lost: worth trying
             # again later.
