@@ -18,6 +18,7 @@ from shelfnet.query.rpn import Query, QueryError
 
 if TYPE_CHECKING:
     from shelfnet.config import Settings
+    from shelfnet.doctor import OutboundPort
     from shelfnet.search.targets import TargetList
 
 app = typer.Typer(
@@ -454,9 +455,17 @@ def demo(
     raise typer.Exit(run_demo(settings, keep_serving=serve))
 
 
+DirectoryOpt = Annotated[
+    str,
+    typer.Option("--directory", help="The target directory: an SQLite file or a postgresql:// URL"),
+]
+DEFAULT_DIRECTORY = "data/directory.sqlite"
+
+
 @app.command()
-def ports(config: ConfigOpt = None) -> None:
-    """Print every port shelfnet's enabled services listen on (for firewall rules)."""
+def ports(config: ConfigOpt = None, directory: DirectoryOpt = DEFAULT_DIRECTORY) -> None:
+    """Print every port shelfnet's enabled services listen on, and every port it connects
+    out to (the directory's targets, the federated-search targets file), for firewall rules."""
     from rich.table import Table
 
     from shelfnet.config import Settings, listeners
@@ -473,9 +482,49 @@ def ports(config: ConfigOpt = None) -> None:
             listener.direction,
             listener.purpose,
         )
+    for outbound in _outbound_ports(settings, directory):
+        service = "directory" if outbound.purpose.startswith("directory") else "search"
+        purpose = f"{outbound.purpose} ({outbound.targets:,})"
+        table.add_row(service, outbound.protocol, "*", str(outbound.port), "outbound", purpose)
     Console(highlight=False).print(table)
     where = settings.source or "embedded defaults (no shelfnet.toml)"
     err.print(f"settings from {where}")
+
+
+def _outbound_ports(settings: Settings, directory: str, samples: int = 3) -> list[OutboundPort]:
+    from shelfnet.doctor import directory_ports, outbound_ports, search_addresses
+
+    try:
+        targets = directory_ports(directory)
+    except Exception as exc:  # an unusable directory leaves the other rows worth printing
+        err.print(f"directory {directory} not read: {exc}")
+        targets = []
+    return outbound_ports(targets, search_addresses(settings), samples=samples)
+
+
+@app.command()
+def doctor(
+    config: ConfigOpt = None,
+    directory: DirectoryOpt = DEFAULT_DIRECTORY,
+    timeout: Annotated[float, typer.Option(min=0.1, help="Seconds for each TCP connect")] = 3.0,
+    per_port: Annotated[int, typer.Option(min=1, help="Targets tried per outbound port")] = 3,
+) -> None:
+    """Check what a firewall must allow: outbound TCP to one or a few targets per port the
+    targets use, and that the ports shelfnet listens on are free (or shelfnet's already)."""
+    from shelfnet.config import Settings
+    from shelfnet.doctor import check_inbound, check_outbound
+
+    settings = _settings(config)
+    assert isinstance(settings, Settings)
+    outbound = _outbound_ports(settings, directory, per_port)
+    checks = asyncio.run(check_outbound(outbound, timeout=timeout))
+    checks += check_inbound(settings, timeout=timeout)
+    console = Console(highlight=False)
+    for check in checks:
+        console.print(("ok    " if check.ok else "FAIL  ") + check.text, markup=False)
+    if not outbound:
+        console.print("no outbound targets known (no directory, no targets file)", markup=False)
+    raise typer.Exit(0 if all(check.ok for check in checks) else 1)
 
 
 @app.command()

@@ -486,3 +486,8 @@ def ports(
         table.add_row(str(row.port), _PROTOCOL_NAMES[row.protocol], str(row.targets))
     out.print(table)
     out.print(f"{sum(row.targets for row in rows)} targets on {len({r.port for r in rows})} ports")
+
+
+# The probe, server, keys and sync commands register themselves on directory_app.
+from shelfnet.directory import probe_commands as _probe_commands  # noqa: E402,F401
+from shelfnet.directory import sync_commands as _sync_commands  # noqa: E402,F401

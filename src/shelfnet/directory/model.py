@@ -293,6 +293,20 @@ class ProbeResult:
     def ok(self) -> bool:
         return self.reachable and self.init_ok is not False and self.search_ok is not False
 
+    @property
+    def answered(self) -> bool:
+        """Whether the target is working: it accepted the Init and answered the test search,
+        if only with a diagnostic of its own (a Bib-1 or SRU diagnostic still proves it
+        searches; a timeout or a dropped connection does not)."""
+        if not self.reachable or self.init_ok is False:
+            return False
+        if self.search_ok is not False:
+            return True
+        return self.diagnostic is not None and self.diagnostic.set not in CLIENT_SIDE_SETS
+
+
+CLIENT_SIDE_SETS = frozenset({"ZOOM", "HTTP"})
+"""Diagnostic sets that say the client gave up or the transport failed, not the target."""
 
 QUARANTINE_AFTER = 5
 """Failed probes in a row (the latest ones) that quarantine a target."""
@@ -306,6 +320,42 @@ def status_from_probes(
     if len(latest) == window and not any(probe.ok for probe in latest):
         return TargetStatus.QUARANTINED
     return TargetStatus.ACTIVE
+
+
+@dataclass(frozen=True)
+class QuarantineRule:
+    """When probing changes a target's status. A target is quarantined after ``failures``
+    failed probes in a row (none answered since) spread over at least ``days`` days, so a
+    short outage does not take it out of searches; it is restored as soon as
+    ``restore_after`` probes in a row answer. Retired targets are never changed."""
+
+    failures: int = QUARANTINE_AFTER
+    days: float = 3.0
+    restore_after: int = 1
+
+
+def status_after_probes(
+    current: TargetStatus, probes: Sequence[ProbeResult], rule: QuarantineRule
+) -> TargetStatus:
+    """The status a target should have given its probe history (any order) under ``rule``."""
+    if current is TargetStatus.RETIRED or not probes:
+        return current
+    history = sorted(probes, key=lambda probe: probe.when, reverse=True)
+    if current is TargetStatus.QUARANTINED:
+        latest = history[: rule.restore_after]
+        restored = len(latest) == rule.restore_after and all(p.answered for p in latest)
+        return TargetStatus.ACTIVE if restored else current
+    streak: list[ProbeResult] = []
+    for probe in history:
+        if probe.answered:
+            break
+        streak.append(probe)
+    if len(streak) < max(rule.failures, 1):
+        return current
+    span = streak[0].when - streak[-1].when
+    if span.total_seconds() >= rule.days * 86400:
+        return TargetStatus.QUARANTINED
+    return current
 
 
 @dataclass(frozen=True)
