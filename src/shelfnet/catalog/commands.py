@@ -19,10 +19,9 @@ import typer
 from rich.console import Console
 
 from shelfnet.catalog.matchkey import DEFAULT_MATCH_POINT, MatchPoint
+from shelfnet.progress import byte_progress
 
 if TYPE_CHECKING:  # the store and importer load when a command runs, not with every command
-    from rich.progress import Progress
-
     from shelfnet.catalog import importer
     from shelfnet.catalog.store import CatalogStore
 
@@ -110,7 +109,7 @@ def import_command(
             err.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(EXIT_USAGE) from exc
     total = sum(path.stat().st_size for path in files)
-    with _open(catalog, create=True) as store, _progress_bar() as bar:
+    with _open(catalog, create=True) as store, byte_progress(err) as bar:
         match = match or store.match_point or DEFAULT_MATCH_POINT
         task = bar.add_task("importing", total=total)
         read: dict[str, int] = {}
@@ -126,25 +125,6 @@ def import_command(
     _report(result)
     if result.failed:
         raise typer.Exit(EXIT_FAILURES)
-
-
-def _progress_bar() -> Progress:
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-    )
 
 
 def _report(result: importer.ImportResult) -> None:

@@ -35,10 +35,9 @@ from shelfnet.directory.checks import (
 )
 from shelfnet.directory.formats import ExportFormat, ImportFormat
 from shelfnet.directory.model import Origin, StoredTarget, TargetProtocol, TargetStatus
+from shelfnet.progress import byte_progress
 
 if TYPE_CHECKING:  # the store (SQLAlchemy) loads when a command runs, not with every command
-    from rich.progress import Progress
-
     from shelfnet.directory import importer
     from shelfnet.directory.store import DirectoryStore
 
@@ -148,7 +147,7 @@ def import_command(
     from shelfnet.directory import importer
 
     total = sum(_size(path) for path in files)
-    with _open(directory, create=True) as store, _progress_bar() as bar:
+    with _open(directory, create=True) as store, byte_progress(err) as bar:
         task = bar.add_task("reading", total=total)
         done: dict[str, int] = {}
 
@@ -168,25 +167,6 @@ def _size(path: Path) -> int:
     if path.is_dir():
         return sum(file.stat().st_size for file in path.rglob("*.xml"))
     return path.stat().st_size
-
-
-def _progress_bar() -> Progress:
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-    )
 
 
 def _report(report: importer.ImportReport) -> None:
