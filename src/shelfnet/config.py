@@ -13,6 +13,11 @@ With no file at all shelfnet runs on embedded defaults: everything under one dat
     [search]
     targets = "targets.toml"   # the catalogues the web page's federated search offers
 
+    [directory]
+    sync_url = "https://directory.example.org"   # AutoSync the directory at start-up
+    sync_key = "..."                             # the subscription key the operator issued
+    public_key = "ed25519:..."                   # the operator's signing key
+
 The file is found at ``--config``, else ``$SHELFNET_CONFIG``, else ``./shelfnet.toml`` when it
 exists. Unknown keys and wrong types are errors that name the file, section and key.
 """
@@ -114,6 +119,22 @@ class SearchSettings:
 
 
 @dataclass(frozen=True)
+class DirectorySettings:
+    path: Path | None = None
+    """The SQLite directory file; default ``<data.dir>/directory.sqlite``."""
+    url: str | None = None
+    """A PostgreSQL directory (``postgresql://user@host/name``), used instead of ``path``."""
+    sync_url: str | None = None
+    """The directory server AutoSync asks (``https://directory.example.org``); None: no sync."""
+    sync_key: str | None = None
+    """The subscription key its operator issued."""
+    public_key: str | None = None
+    """The operator's Ed25519 public key (``ed25519:...``) that documents must be signed with."""
+    sync_every_days: int = 7
+    """Days after which ``shelfnet serve`` syncs again at start-up."""
+
+
+@dataclass(frozen=True)
 class Settings:
     data: DataSettings = field(default_factory=DataSettings)
     catalog: CatalogSettings = field(default_factory=CatalogSettings)
@@ -121,6 +142,7 @@ class Settings:
     sru: SruSettings = field(default_factory=SruSettings)
     web: WebSettings = field(default_factory=WebSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
+    directory: DirectorySettings = field(default_factory=DirectorySettings)
     source: Path | None = None
     """The file these settings came from (None: embedded defaults)."""
 
@@ -132,6 +154,11 @@ class Settings:
     def catalog_location(self) -> str:
         """The catalogue to open: ``catalog.url`` when set, else the SQLite file."""
         return self.catalog.url or str(self.catalog_path)
+
+    @property
+    def directory_location(self) -> str:
+        """The directory to open: ``directory.url`` when set, else the SQLite file."""
+        return self.directory.url or str(self.directory.path or self.data.dir / "directory.sqlite")
 
 
 def find_config(explicit: Path | None = None) -> Path | None:
@@ -157,6 +184,7 @@ def load_settings(path: Path | None = None) -> Settings:
     settings = _build(Settings, document, str(chosen), "")
     settings = _anchor_paths(replace(settings, source=chosen), chosen.parent)
     _check_targets_file(settings, chosen)
+    _check_directory(settings.directory, chosen)
     return settings
 
 
@@ -215,7 +243,10 @@ def _anchor_paths(settings: Settings, base: Path) -> Settings:
     search = settings.search
     if search.targets is not None:
         search = replace(search, targets=base / search.targets)
-    return replace(settings, data=data, catalog=catalog, search=search)
+    directory = settings.directory
+    if directory.path is not None:
+        directory = replace(directory, path=base / directory.path)
+    return replace(settings, data=data, catalog=catalog, search=search, directory=directory)
 
 
 def _check_targets_file(settings: Settings, source: Path) -> None:
@@ -228,6 +259,17 @@ def _check_targets_file(settings: Settings, source: Path) -> None:
         load_targets(settings.search.targets)
     except TargetFileError as exc:
         raise ConfigError(f"{source}: search.targets: {exc}") from exc
+
+
+def _check_directory(directory: DirectorySettings, source: Path) -> None:
+    """AutoSync needs its URL, key and public key together, the key well formed."""
+    given = [directory.sync_url, directory.sync_key, directory.public_key]
+    if any(given) and not all(given):
+        raise ConfigError(f"{source}: [directory] sync_url, sync_key and public_key go together")
+    if directory.public_key is not None and not directory.public_key.startswith("ed25519:"):
+        raise ConfigError(f"{source}: directory.public_key must start with 'ed25519:'")
+    if directory.sync_every_days < 1:
+        raise ConfigError(f"{source}: directory.sync_every_days must be 1 or more")
 
 
 SERVICES = ("z3950", "sru", "web")

@@ -4,6 +4,11 @@ On embedded defaults (no shelfnet.toml) that is the local catalogue in ``data/``
 the sample catalogue when empty) served over Z39.50 and SRU on loopback, and the federated
 search web page (which searches that catalogue's Z39.50 server unless a targets file is set).
 The catalogue is opened only when a service that serves it (Z39.50, SRU) is enabled.
+
+With ``[directory] sync_url`` set, the directory is brought up to date (AutoSync) in the
+background once the services listen, when the last sync is older than ``sync_every_days``.
+It never delays or stops start-up: a sync that fails is said in one line and the directory
+stays as it was.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +29,8 @@ from shelfnet.z3950.server import ServerLimits, Z3950Server
 
 if TYPE_CHECKING:
     from shelfnet.web.server import WebServer
+
+log = logging.getLogger(__name__)
 
 GC_THRESHOLD = 50_000
 """Allocations between two young-generation collections (Python's default: 700)."""
@@ -37,8 +45,12 @@ class Running:
     sru: SruServer | None = None
     web: WebServer | None = None
     announcements: list[str] = field(default_factory=list)
+    directory_sync: asyncio.Task[None] | None = None
+    """The AutoSync started with the services, when one is configured."""
 
     async def close(self) -> None:
+        if self.directory_sync is not None:
+            self.directory_sync.cancel()  # the thread finishes its transaction on its own
         if self.web is not None:
             await self.web.close()
         if self.z3950 is not None:
@@ -86,7 +98,51 @@ async def start(settings: Settings, say: Callable[[str], None] = print) -> Runni
         raise
     for line in running.announcements:
         say(f"listening: {line}")
+    if settings.directory.sync_url:
+        running.directory_sync = asyncio.create_task(
+            asyncio.to_thread(sync_directory, settings, say), name="directory sync"
+        )
     return running
+
+
+def sync_directory(settings: Settings, say: Callable[[str], None] = print) -> None:
+    """AutoSync when due, saying what it did in one line; never raises."""
+    try:
+        said = _sync_directory(settings)
+    except Exception as exc:  # start-up goes on whatever happens here
+        log.warning("directory sync failed", exc_info=True)
+        said = f"{type(exc).__name__}: {exc}; keeping the directory as it is"
+    if said:
+        say(f"directory sync: {said}")
+
+
+def _sync_directory(settings: Settings) -> str | None:
+    from datetime import timedelta
+
+    from shelfnet.directory.store import open_store
+    from shelfnet.directory.syncclient import SyncError, SyncSource, sync_if_due
+    from shelfnet.directory.syncformat import parse_public_key
+
+    directory = settings.directory
+    if not (directory.sync_url and directory.sync_key and directory.public_key):
+        return "sync_url, sync_key and public_key are all needed; not syncing"
+    source = SyncSource(
+        directory.sync_url, directory.sync_key, parse_public_key(directory.public_key)
+    )
+    with open_store(settings.directory_location) as store:
+        done = sync_if_due(store, source, every=timedelta(days=directory.sync_every_days))
+    if done is None:
+        return None  # synced recently: nothing to say
+    if isinstance(done, SyncError):
+        log.warning("directory sync failed: %s", done)
+        return f"{done}; keeping the directory as it is"
+    if done.kind == "not-modified":
+        return f"unchanged at version {done.version_after}"
+    return (
+        f"{done.kind} to version {done.version_after}: {done.added} added, "
+        f"{done.updated} updated, {done.removed} removed, "
+        f"{len(done.kept_local)} kept because edited locally"
+    )
 
 
 async def _start_catalog_services(

@@ -125,3 +125,43 @@ def test_a_targets_file_that_cannot_be_used_is_a_configuration_error(
     with pytest.raises(ConfigError, match=message) as caught:
         load_settings(write(tmp_path, '[search]\ntargets = "targets.toml"\n'))
     assert "shelfnet.toml" in str(caught.value)
+
+
+def test_the_directory_defaults_to_the_data_folder(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, '[data]\ndir = "var"\n'))
+    assert settings.directory_location == str(tmp_path / "var" / "directory.sqlite")
+    assert settings.directory.sync_url is None and settings.directory.sync_every_days == 7
+
+
+def test_the_directory_section_names_its_store_and_its_sync(tmp_path: Path) -> None:
+    text = (
+        '[directory]\npath = "dir.sqlite"\nsync_url = "https://directory.example.org"\n'
+        'sync_key = "k"\npublic_key = "ed25519:AAAA"\nsync_every_days = 2\n'
+    )
+    directory = load_settings(write(tmp_path, text)).directory
+    assert directory.path == tmp_path / "dir.sqlite"
+    assert (directory.sync_url, directory.sync_key, directory.public_key) == (
+        "https://directory.example.org",
+        "k",
+        "ed25519:AAAA",
+    )
+    assert directory.sync_every_days == 2
+    url = load_settings(write(tmp_path, '[directory]\nurl = "postgresql://u@h/d"\n'))
+    assert url.directory_location == "postgresql://u@h/d"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[directory]\nsync_url = "https://d.example.org"\n', "go together"),
+        (
+            '[directory]\nsync_url = "https://d"\nsync_key = "k"\npublic_key = "AAAA"\n',
+            "must start with 'ed25519:'",
+        ),
+        ("[directory]\nsync_every_days = 0\n", "sync_every_days must be 1 or more"),
+    ],
+)
+def test_directory_mistakes_are_named(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, text))
+    assert message in str(caught.value)

@@ -38,10 +38,10 @@ from shelfnet.directory.model import Origin, StoredTarget, TargetProtocol, Targe
 from shelfnet.progress import byte_progress
 
 if TYPE_CHECKING:  # the store (SQLAlchemy) loads when a command runs, not with every command
+    from shelfnet.config import Settings
     from shelfnet.directory import importer
     from shelfnet.directory.store import DirectoryStore
 
-DEFAULT_DIRECTORY = "data/directory.sqlite"
 EXIT_FAILURES = 1
 EXIT_USAGE = 2
 SHOWN_REJECTIONS = 20
@@ -66,9 +66,17 @@ err = Console(stderr=True, highlight=False)
 
 # A string, not a Path: a Path would fold the '//' of a database URL.
 DirectoryOpt = Annotated[
-    str,
+    str | None,
     typer.Option(
-        "--directory", help="The directory: an SQLite file or a postgresql://user@host/name URL"
+        "--directory",
+        help="The directory: an SQLite file or a postgresql://user@host/name URL "
+        "(default: [directory] in the configuration, else data/directory.sqlite)",
+    ),
+]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", help="shelfnet.toml to read (default: $SHELFNET_CONFIG, ./shelfnet.toml)"
     ),
 ]
 TargetArg = Annotated[str, typer.Argument(help="Target id, or its address (host:port/db, URL)")]
@@ -82,9 +90,12 @@ def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
 
 
 @contextmanager
-def _open(location: str, *, create: bool = False) -> Iterator[DirectoryStore]:
-    """The directory, open for the block; one that cannot be used ends the command with a
-    message, not a traceback. Only import and add make a new directory file."""
+def _open(
+    directory: str | None, config: Path | None, *, create: bool = False
+) -> Iterator[DirectoryStore]:
+    """The directory (``--directory``, else the configured one), open for the block; one that
+    cannot be used ends the command with a message, not a traceback. Only import and add make
+    a new directory file."""
     from shelfnet.directory.store import (
         DuplicateTarget,
         StoreError,
@@ -93,6 +104,7 @@ def _open(location: str, *, create: bool = False) -> Iterator[DirectoryStore]:
         open_store,
     )
 
+    location = directory or _settings(config).directory_location
     if not create and not is_database_url(location) and not Path(location).is_file():
         _fail(f"no directory at {location} (shelfnet directory import or add makes one)")
     try:
@@ -107,6 +119,16 @@ def _open(location: str, *, create: bool = False) -> Iterator[DirectoryStore]:
         _fail(str(exc))
     except failures as exc:
         _fail(f"{location}: {exc}")
+
+
+def _settings(config: Path | None) -> Settings:
+    """The configuration (``--config``, ``$SHELFNET_CONFIG``, ``./shelfnet.toml``) or defaults."""
+    from shelfnet.config import ConfigError, load_settings
+
+    try:
+        return load_settings(config)
+    except ConfigError as exc:
+        _fail(str(exc))
 
 
 def _find(store: DirectoryStore, reference: str) -> StoredTarget:
@@ -133,7 +155,8 @@ def import_command(
             help="ZeeRex (.xml, a folder, a .tar.gz), JSON, CSV or a YAZ list", exists=True
         ),
     ],
-    directory: DirectoryOpt = DEFAULT_DIRECTORY,
+    directory: DirectoryOpt = None,
+    config: ConfigOpt = None,
     format: Annotated[
         ImportFormat, typer.Option("--format", help="The files' format")
     ] = ImportFormat.AUTO,
@@ -147,7 +170,7 @@ def import_command(
     from shelfnet.directory import importer
 
     total = sum(_size(path) for path in files)
-    with _open(directory, create=True) as store, byte_progress(err) as bar:
+    with _open(directory, config, create=True) as store, byte_progress(err) as bar:
         task = bar.add_task("reading", total=total)
         done: dict[str, int] = {}
 
@@ -199,14 +222,15 @@ def _write_rejections(rejections: list[Rejection], path: Path) -> None:
 def export(
     out_file: Annotated[Path, typer.Option("--out", help="File to write ('-': standard output)")],
     format: Annotated[ExportFormat, typer.Option("--format", help="Format")] = (ExportFormat.JSON),
-    directory: DirectoryOpt = DEFAULT_DIRECTORY,
+    directory: DirectoryOpt = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Write every target: JSON (everything), CSV, a YAZ list (addresses only) or a
     .tar.gz of ZeeRex records."""
     from shelfnet.directory import importer
 
     now = datetime.now(UTC)
-    with _open(directory) as store:
+    with _open(directory, config) as store:
         if str(out_file) == "-":
             count = importer.export(store, format, sys.stdout.buffer, now=now)
         else:
@@ -240,7 +264,8 @@ def add(
     ] = None,
     group: Annotated[list[str] | None, typer.Option(help="Group to put it in (repeatable)")] = None,
     status: Annotated[TargetStatus, typer.Option()] = TargetStatus.ACTIVE,
-    directory: DirectoryOpt = DEFAULT_DIRECTORY,
+    directory: DirectoryOpt = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Add a target of your own (never overwritten by imports or syncs)."""
     values: dict[str, object] = {
@@ -265,7 +290,7 @@ def add(
         target = fields.build_target(values, strict=True)
     except Rejected as exc:
         _fail(str(exc))
-    with _open(directory, create=True) as store:
+    with _open(directory, config, create=True) as store:
         stored = store.add(target, origin=Origin.LOCAL)
     out.print(Text(f"added target {stored.id}: {stored.target.label}"))
 
@@ -281,7 +306,8 @@ def edit(
             "status, groups, record_syntaxes, ... (lists separated by ';')",
         ),
     ],
-    directory: DirectoryOpt = DEFAULT_DIRECTORY,
+    directory: DirectoryOpt = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Change a target. It is marked as edited locally: imports and syncs leave it alone."""
     parsed: dict[str, str] = {}
@@ -290,7 +316,7 @@ def edit(
         if not equals or not field.strip():
             _fail(f"--set {change!r}: write FIELD=VALUE")
         parsed[field.strip()] = value
-    with _open(directory) as store:
+    with _open(directory, config) as store:
         stored = _find(store, target)
         try:
             changed = fields.edited(stored.target, parsed)
@@ -305,10 +331,11 @@ def edit(
 @directory_app.command()
 def remove(
     targets: Annotated[list[str], typer.Argument(help="Target ids or addresses")],
-    directory: DirectoryOpt = DEFAULT_DIRECTORY,
+    directory: DirectoryOpt = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Remove targets (a tombstone remembers each, for syncing)."""
-    with _open(directory) as store:
+    with _open(directory, config) as store:
         for reference in targets:
             removed = store.remove(_find(store, reference).id)
             out.print(Text(f"removed target {removed.id}: {removed.target.label}"))
@@ -321,10 +348,11 @@ def list_command(
     search: Annotated[
         str | None, typer.Option("--search", help="Text in names, institutions, hosts, ...")
     ] = None,
-    directory: DirectoryOpt = DEFAULT_DIRECTORY,
+    directory: DirectoryOpt = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Targets, by id; exit status 1 when none matched."""
-    with _open(directory) as store:
+    with _open(directory, config) as store:
         found = store.targets(group=group, status=status, search=search)
     table = Table("id", "name", "address", "status", "origin", "groups", box=None)
     for stored in found:
@@ -350,10 +378,11 @@ def show(
     probes: Annotated[int, typer.Option("--probes", min=0, help="Probe results shown")] = (
         SHOWN_PROBES
     ),
-    directory: DirectoryOpt = DEFAULT_DIRECTORY,
+    directory: DirectoryOpt = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Everything known about one target, and its latest probe results."""
-    with _open(directory) as store:
+    with _open(directory, config) as store:
         stored = _find(store, target)
         history = store.probes(stored.id, probes)
     table = Table(show_header=False, box=None)
@@ -398,11 +427,11 @@ def _yes_no(value: bool | None) -> str:
 
 
 @groups_app.callback()
-def groups(ctx: typer.Context, directory: DirectoryOpt = DEFAULT_DIRECTORY) -> None:
+def groups(ctx: typer.Context, directory: DirectoryOpt = None, config: ConfigOpt = None) -> None:
     """Groups and their number of targets."""
     if ctx.invoked_subcommand is not None:
         return
-    with _open(directory) as store:
+    with _open(directory, config) as store:
         found = store.groups()
     table = Table("group", "targets", box=None)
     for name, count in found:
@@ -414,23 +443,27 @@ def groups(ctx: typer.Context, directory: DirectoryOpt = DEFAULT_DIRECTORY) -> N
 def groups_add(
     name: Annotated[str, typer.Argument(help="The group (made if new)")],
     targets: Annotated[list[str], typer.Argument(help="Target ids or addresses")],
-    directory: DirectoryOpt = DEFAULT_DIRECTORY,
+    directory: DirectoryOpt = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Put targets in a group."""
-    _regroup(name, targets, directory, adding=True)
+    _regroup(name, targets, directory, config, adding=True)
 
 
 @groups_app.command("remove")
 def groups_remove(
     name: Annotated[str, typer.Argument(help="The group")],
     targets: Annotated[list[str], typer.Argument(help="Target ids or addresses")],
-    directory: DirectoryOpt = DEFAULT_DIRECTORY,
+    directory: DirectoryOpt = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Take targets out of a group."""
-    _regroup(name, targets, directory, adding=False)
+    _regroup(name, targets, directory, config, adding=False)
 
 
-def _regroup(name: str, targets: list[str], directory: str, *, adding: bool) -> None:
+def _regroup(
+    name: str, targets: list[str], directory: str | None, config: Path | None, *, adding: bool
+) -> None:
     group = clean_text(name)
     if not group:
         _fail("a group needs a name")
@@ -438,7 +471,7 @@ def _regroup(name: str, targets: list[str], directory: str, *, adding: bool) -> 
         check_text("group", group)
     except Rejected as exc:
         _fail(str(exc))
-    with _open(directory) as store:
+    with _open(directory, config) as store:
         ids = [_find(store, reference).id for reference in targets]
         change = store.add_to_group if adding else store.remove_from_group
         changed = change(group, ids)
@@ -453,13 +486,14 @@ def _regroup(name: str, targets: list[str], directory: str, *, adding: bool) -> 
 def ports(
     status: StatusOpt = None,
     by_count: Annotated[bool, typer.Option("--by-count", help="Most used first")] = False,
-    directory: DirectoryOpt = DEFAULT_DIRECTORY,
+    directory: DirectoryOpt = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Ports the targets listen on and the number of targets on each: what a firewall
     must let out for copy cataloguing."""
     from shelfnet.directory.ports import port_table
 
-    with _open(directory) as store:
+    with _open(directory, config) as store:
         rows = port_table(store, status=status, by_count=by_count)
     table = Table("port", "protocol", "targets", box=None)
     for row in rows:

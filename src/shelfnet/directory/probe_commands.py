@@ -17,8 +17,8 @@ from rich.table import Table
 from rich.text import Text
 
 from shelfnet.directory.commands import (
-    DEFAULT_DIRECTORY,
     EXIT_FAILURES,
+    ConfigOpt,
     DirectoryOpt,
     StatusOpt,
     _fail,
@@ -57,7 +57,8 @@ def probe(
     restore_after: Annotated[
         int, typer.Option(min=1, help="Answered probes in a row that restore a target")
     ] = QuarantineRule.restore_after,
-    directory: DirectoryOpt = DEFAULT_DIRECTORY,
+    directory: DirectoryOpt = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Probe targets (connect, Init, a test search, one record in each syntax), keep the
     results as history and quarantine or restore targets. Retired targets are skipped unless
@@ -72,7 +73,7 @@ def probe(
         cql_query=cql or DEFAULT_CQL_QUERY,
     )
     rule = QuarantineRule(quarantine_after, quarantine_days, restore_after)
-    with _open(directory) as store:
+    with _open(directory, config) as store:
         stored = [
             t
             for t in store.targets(group=group, status=status)

@@ -15,7 +15,7 @@ import enum
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self, TypeVar
@@ -58,6 +58,7 @@ from shelfnet.directory.tables import (
     IndexRow,
     ProbeRow,
     StateRow,
+    SyncRow,
     SyntaxRow,
     TargetRow,
     TombstoneRow,
@@ -100,6 +101,32 @@ class Outcome(enum.Enum):
     UNCHANGED = "unchanged"
     KEPT_LOCAL = "kept-local"
     """Not overwritten: the user's own target, or one the user edited."""
+
+
+SyncProgress = Callable[[int, int], None]
+"""Called as synced targets are written: (written so far, all), inside the transaction."""
+
+
+@dataclass(frozen=True)
+class SyncState:
+    """What AutoSync holds: the server's version, from which server, and when it last asked."""
+
+    server_version: int
+    url: str
+    last_sync: datetime
+
+
+@dataclass(frozen=True)
+class SyncApplied:
+    """What applying a sync document did."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    kept_local: tuple[str, ...] = ()
+    """Server changes not applied because the target is the user's (``key: changed`` or
+    ``key: removed``)."""
 
 
 def is_database_url(location: str | os.PathLike[str]) -> bool:
@@ -428,6 +455,76 @@ class DirectoryStore:
             probes.setdefault(ids[record.target.key], []).extend(record.probes)
         self._add_probes(session, probes, known=known)
         return outcomes
+
+    # AutoSync
+
+    def sync_state(self) -> SyncState | None:
+        """The server version held, or None before the first sync."""
+        with self._transaction() as session:
+            row = session.get(SyncRow, 1)
+            return None if row is None else SyncState(row.server_version, row.url, row.last_sync)
+
+    def apply_sync(
+        self,
+        targets: Sequence[Target],
+        removed: Iterable[str],
+        *,
+        server_version: int,
+        url: str,
+        at: datetime,
+        full: bool,
+        progress: SyncProgress | None = None,
+    ) -> SyncApplied:
+        """Apply a verified sync document and remember ``server_version`` from ``url``, in
+        one transaction: a crash midway leaves the directory as it was.
+
+        The user's targets win: a local or locally edited target is neither changed nor
+        removed (reported in ``kept_local``). A removal deletes only synced targets, never
+        imported ones. A ``full`` document (a snapshot) also removes the synced targets it no
+        longer lists."""
+        counts = {outcome: 0 for outcome in Outcome}
+        kept_local: list[str] = []
+        with self._transaction() as session:
+            records = [TargetRecord(target) for target in targets]
+            for start in range(0, len(records), CHUNK):
+                chunk = records[start : start + CHUNK]
+                outcomes = self._put_chunk(session, chunk, Origin.SYNCED)
+                for record, outcome in zip(chunk, outcomes, strict=True):
+                    counts[outcome] += 1
+                    if outcome is Outcome.KEPT_LOCAL:
+                        kept_local.append(f"{record.target.key}: changed")
+                if progress is not None:
+                    progress(start + len(chunk), len(records))
+            gone = set(removed)
+            if full:
+                listed = {target.key for target in targets}
+                synced = select(TargetRow.key).where(TargetRow.origin == Origin.SYNCED.value)
+                gone |= {key for key in session.scalars(synced) if key not in listed}
+            deleted = 0
+            for key in sorted(gone):
+                row = session.scalars(select(TargetRow).where(TargetRow.key == key)).one_or_none()
+                if row is None:
+                    continue
+                if row.origin == Origin.LOCAL.value or row.locally_edited:
+                    kept_local.append(f"{key}: removed")
+                elif row.origin == Origin.SYNCED.value:
+                    self._tombstone(session, key)
+                    session.delete(row)
+                    session.flush()
+                    deleted += 1
+            session.merge(SyncRow(id=1, server_version=server_version, url=url, last_sync=at))
+        return SyncApplied(
+            added=counts[Outcome.ADDED],
+            updated=counts[Outcome.UPDATED],
+            unchanged=counts[Outcome.UNCHANGED],
+            removed=deleted,
+            kept_local=tuple(kept_local),
+        )
+
+    def mark_synced(self, at: datetime) -> None:
+        """A sync found the server unchanged: remember when it asked."""
+        with self._transaction() as session:
+            session.execute(update(SyncRow).where(SyncRow.id == 1).values(last_sync=at))
 
     # Internals
 

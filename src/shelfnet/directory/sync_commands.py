@@ -14,11 +14,12 @@ import typer
 from rich.text import Text
 
 from shelfnet.directory.commands import (
-    DEFAULT_DIRECTORY,
     EXIT_FAILURES,
+    ConfigOpt,
     DirectoryOpt,
     _fail,
     _open,
+    _settings,
     directory_app,
     out,
 )
@@ -87,7 +88,8 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on")] = DEFAULT_PORT,
     key_file: SigningKeyOpt = DEFAULT_SIGNING_KEY,
     subscriptions: SubscriptionsOpt = DEFAULT_SUBSCRIPTIONS,
-    directory: DirectoryOpt = DEFAULT_DIRECTORY,
+    directory: DirectoryOpt = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Publish the directory as signed snapshots and deltas over HTTP."""
     import uvicorn
@@ -99,30 +101,51 @@ def serve(
         signing_key = load_signing_key(key_file)
     except KeyFileError as exc:
         _fail(str(exc))
-    with _open(directory) as store:
+    with _open(directory, config) as store:
         app = create_app(store, signing_key, subscriptions)
         uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 @directory_app.command("sync")
 def sync_command(
-    url: Annotated[str, typer.Option(envvar="SHELFNET_DIRECTORY_SYNC_URL", help="Server URL")],
-    key: Annotated[str, typer.Option(envvar="SHELFNET_DIRECTORY_KEY", help="Subscription key")],
+    url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="SHELFNET_DIRECTORY_SYNC_URL", help="Server URL (default: directory.sync_url)"
+        ),
+    ] = None,
+    key: Annotated[
+        str | None,
+        typer.Option(
+            envvar="SHELFNET_DIRECTORY_KEY", help="Subscription key (default: directory.sync_key)"
+        ),
+    ] = None,
     public_key: Annotated[
-        str,
-        typer.Option(envvar="SHELFNET_DIRECTORY_PUBLIC_KEY", help="The server's ed25519: key"),
-    ],
-    directory: DirectoryOpt = DEFAULT_DIRECTORY,
+        str | None,
+        typer.Option(
+            envvar="SHELFNET_DIRECTORY_PUBLIC_KEY",
+            help="The server's ed25519: key (default: directory.public_key)",
+        ),
+    ] = None,
+    directory: DirectoryOpt = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Bring the directory up to date from a directory server (AutoSync)."""
     from shelfnet.directory.syncclient import KeyExpired, SyncError, SyncSource, sync
     from shelfnet.directory.syncformat import DocumentError, parse_public_key
 
+    if url is None or key is None or public_key is None:
+        configured = _settings(config).directory
+        url = url or configured.sync_url
+        key = key or configured.sync_key
+        public_key = public_key or configured.public_key
+    if url is None or key is None or public_key is None:
+        _fail("give --url, --key and --public-key, or set them in [directory] of shelfnet.toml")
     try:
         source = SyncSource(url, key, parse_public_key(public_key))
     except DocumentError as exc:
         _fail(f"--public-key: {exc}")
-    with _open(directory, create=True) as store:
+    with _open(directory, config, create=True) as store:
         try:
             report = sync(store, source)
         except KeyExpired as exc:

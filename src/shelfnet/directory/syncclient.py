@@ -1,11 +1,12 @@
 """AutoSync: bring a directory up to date from a directory server.
 
-The client remembers the server version it holds (in the ``directory_sync`` table, beside
-the directory's own) and asks for ``since=`` that version with ``If-None-Match``: an
-unchanged directory costs one 304. A document is read only once its Ed25519 signature
-verifies against the operator's public key; one that does not is refused and nothing
-changes. A document is applied in one transaction, with the new server version, so a crash
-or a kill midway leaves the directory as it was.
+The client remembers the server version it holds (the store's ``sync_state``, kept in the
+``directory_sync`` table beside the directory's own) and asks for ``since=`` that version
+with ``If-None-Match``: an unchanged directory costs one 304. A document is read only once
+its Ed25519 signature verifies against the operator's public key; one that does not is
+refused and nothing changes. A document is applied in one transaction, with the new server
+version (``DirectoryStore.apply_sync``), so a crash or a kill midway leaves the directory as
+it was.
 
 The conflict rule: the user's targets win. A target added by hand (``local``) or edited
 locally is never changed or removed by a sync; the server's change to it is kept aside and
@@ -18,18 +19,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import httpx
 from nacl.signing import VerifyKey
-from sqlalchemy import Column, Connection, MetaData, String, Table, Text, select
-from sqlalchemy.orm import Session
 
-from shelfnet.directory.model import Origin, Target, TargetRecord
-from shelfnet.directory.store import CHUNK, Outcome
+from shelfnet.directory.store import SyncProgress
 from shelfnet.directory.syncformat import (
     MAX_DOCUMENT_BYTES,
     SIGNATURE_HEADER,
@@ -37,7 +34,6 @@ from shelfnet.directory.syncformat import (
     SyncDocument,
     decode_document,
 )
-from shelfnet.directory.tables import TargetRow
 
 if TYPE_CHECKING:
     from shelfnet.directory.store import DirectoryStore
@@ -45,16 +41,7 @@ if TYPE_CHECKING:
 SYNC_EVERY = timedelta(days=7)
 TIMEOUT = 60.0
 MAX_ERROR_BYTES = 64 * 1024
-Progress = Callable[[int, int], None]
-"""Called as targets are written: (written so far, all), inside the transaction."""
-
-_metadata = MetaData()
-_state = Table(
-    "directory_sync",
-    _metadata,
-    Column("name", String(64), primary_key=True),
-    Column("value", Text, nullable=False),
-)
+Progress = SyncProgress
 
 
 class SyncError(Exception):
@@ -96,10 +83,16 @@ class SyncReport:
 
 
 def sync_state(store: DirectoryStore) -> dict[str, str]:
-    """What the client remembers: ``server_version``, ``url``, ``last_sync`` (ISO time)."""
-    _ensure_state(store)
-    with store._transaction() as session:
-        return _read_state(session)
+    """What the client remembers: ``server_version``, ``url``, ``last_sync`` (ISO time); empty
+    before the first sync."""
+    state = store.sync_state()
+    if state is None:
+        return {}
+    return {
+        "server_version": str(state.server_version),
+        "url": state.url,
+        "last_sync": state.last_sync.isoformat(),
+    }
 
 
 def sync(
@@ -114,9 +107,8 @@ def sync(
     the directory unchanged when that cannot be done."""
     started = time.perf_counter()
     now = now or datetime.now(UTC)
-    _ensure_state(store)
-    held = sync_state(store)
-    version = int(held["server_version"]) if held.get("url") == source.url else None
+    held = store.sync_state()
+    version = held.server_version if held is not None and held.url == source.url else None
     own = client is None
     http = client or httpx.Client(timeout=TIMEOUT, follow_redirects=False)
     try:
@@ -130,7 +122,7 @@ def sync(
             http.close()
     body, signature, transferred = fetched
     if body is None:
-        _write_state(store, {"last_sync": now.isoformat()})
+        store.mark_synced(now)
         return SyncReport("not-modified", version, version, transferred, _since(started))
     try:
         document = decode_document(body, signature, source.public_key)
@@ -158,8 +150,8 @@ def sync_if_due(
     report, the error (the directory stays as it is and the app goes on), or None when no
     sync was due."""
     now = now or datetime.now(UTC)
-    last = sync_state(store).get("last_sync")
-    if last is not None and now - datetime.fromisoformat(last) < every:
+    held = store.sync_state()
+    if held is not None and now - held.last_sync < every:
         return None
     try:
         return sync(store, source, now=now)
@@ -176,56 +168,20 @@ def apply_document(
     progress: Progress | None = None,
 ) -> None:
     """Write a verified document, and the server version it brings, in one transaction."""
-    # The store's own transaction and writer: the targets, the removals and the remembered
-    # version must commit together or not at all.
-    with store._transaction() as session:
-        _apply_targets(store, session, document.targets, report, progress)
-        removed = set(document.removed)
-        if document.is_snapshot:
-            present = {target.key for target in document.targets}
-            synced = select(TargetRow.key).where(TargetRow.origin == Origin.SYNCED.value)
-            removed |= {key for key in session.scalars(synced) if key not in present}
-        for key in sorted(removed):
-            _remove(store, session, key, report)
-        state = {"server_version": str(document.version), "url": url, "last_sync": now.isoformat()}
-        _upsert(session.connection(), state)
-
-
-def _apply_targets(
-    store: DirectoryStore,
-    session: Session,
-    targets: tuple[Target, ...],
-    report: SyncReport,
-    progress: Progress | None,
-) -> None:
-    records = [TargetRecord(target) for target in targets]
-    for start in range(0, len(records), CHUNK):
-        chunk = records[start : start + CHUNK]
-        outcomes = store._put_chunk(session, chunk, Origin.SYNCED)
-        for record, outcome in zip(chunk, outcomes, strict=True):
-            if outcome is Outcome.ADDED:
-                report.added += 1
-            elif outcome is Outcome.UPDATED:
-                report.updated += 1
-            elif outcome is Outcome.UNCHANGED:
-                report.unchanged += 1
-            else:
-                report.kept_local.append(f"{record.target.key}: changed")
-        if progress is not None:
-            progress(start + len(chunk), len(records))
-
-
-def _remove(store: DirectoryStore, session: Session, key: str, report: SyncReport) -> None:
-    row = session.scalars(select(TargetRow).where(TargetRow.key == key)).one_or_none()
-    if row is None:
-        return
-    if row.origin == Origin.LOCAL.value or row.locally_edited:
-        report.kept_local.append(f"{key}: removed")
-    elif row.origin == Origin.SYNCED.value:
-        store._tombstone(session, key)
-        session.delete(row)
-        session.flush()
-        report.removed += 1
+    applied = store.apply_sync(
+        document.targets,
+        document.removed,
+        server_version=document.version,
+        url=url,
+        at=now,
+        full=document.is_snapshot,
+        progress=progress,
+    )
+    report.added += applied.added
+    report.updated += applied.updated
+    report.unchanged += applied.unchanged
+    report.removed += applied.removed
+    report.kept_local += applied.kept_local
 
 
 class _Ahead(Exception):
@@ -287,29 +243,6 @@ def _refused(response: httpx.Response, url: str) -> None:
     if response.status_code == 400 and error == "since-ahead":
         raise _Ahead()
     raise SyncError(f"{url}: HTTP {response.status_code}: {message}")
-
-
-def _ensure_state(store: DirectoryStore) -> None:
-    with store._engine.begin() as connection:
-        _state.create(connection, checkfirst=True)
-
-
-def _read_state(session: Session) -> dict[str, str]:
-    return {name: value for name, value in session.execute(select(_state.c.name, _state.c.value))}
-
-
-def _write_state(store: DirectoryStore, values: dict[str, str]) -> None:
-    with store._transaction() as session:
-        _upsert(session.connection(), values)
-
-
-def _upsert(connection: Connection, values: dict[str, str]) -> None:
-    for name, value in values.items():
-        updated = connection.execute(
-            _state.update().where(_state.c.name == name).values(value=value)
-        )
-        if updated.rowcount == 0:
-            connection.execute(_state.insert().values(name=name, value=value))
 
 
 def _since(started: float) -> float:

@@ -10,10 +10,21 @@ when the client accepts it; its ``ETag`` is the directory version, so a client t
 ``If-None-Match`` with the version it holds gets a bodiless 304 when nothing changed. A
 ``since`` that is not a whole number, or is ahead of the directory, is 400. Only GET and HEAD
 are served, and requests with a body or a long URL are refused before any work.
+
+    POST /v1/probes                probe results a library shares (``probeupload``)
+
+The only request with a body: a JSON list of probe results, at most ``MAX_UPLOAD_BYTES``
+(413 when the Content-Length says more, or as soon as a streamed body goes past it; nothing
+beyond the limit is read). A body that is not JSON or not probe results is 400 with
+``{"error": "bad-probes", "message": ...}`` naming the entry and field. Results for targets
+the directory does not hold are left out and counted; the rest are stored as probe history
+with the key holder's name as their source. The answer:
+``{"stored": N, "known": N, "unknown_targets": N}`` (``known``: already stored).
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 from collections.abc import Callable
@@ -29,7 +40,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from shelfnet.directory.keys import find_subscription, load_subscriptions
+from shelfnet.directory.keys import Subscription, find_subscription, load_subscriptions
+from shelfnet.directory.probeupload import (
+    MAX_UPLOAD_BYTES,
+    UploadedProbe,
+    UploadError,
+    decode_probes,
+)
 from shelfnet.directory.store import DirectoryStore
 from shelfnet.directory.syncformat import SIGNATURE_HEADER, SyncDocument, encode_document, sign
 
@@ -90,7 +107,7 @@ def create_app(
 
     def directory(request: Request) -> Response:
         refused = _check_key(request, subscriptions, now().date())
-        if refused is not None:
+        if not isinstance(refused, Subscription):
             return refused
         since_text = request.query_params.get("since")
         since = None
@@ -110,8 +127,25 @@ def create_app(
         headers[SIGNATURE_HEADER] = signature
         return Response(payload, media_type="application/json", headers=headers)
 
+    async def probes(request: Request) -> Response:
+        checked = await asyncio.to_thread(_check_key, request, subscriptions, now().date())
+        if not isinstance(checked, Subscription):
+            return checked
+        body = await _read_body(request, MAX_UPLOAD_BYTES)
+        if body is None:
+            return _too_large()
+        try:
+            uploaded = decode_probes(body, checked.name)
+        except UploadError as exc:
+            return _error(400, "bad-probes", str(exc))
+        counts = await asyncio.to_thread(_store_probes, store, uploaded)
+        return JSONResponse(counts)
+
     return Starlette(
-        routes=[Route("/v1/directory", directory, methods=["GET", "HEAD"])],
+        routes=[
+            Route("/v1/directory", directory, methods=["GET", "HEAD"]),
+            Route("/v1/probes", probes, methods=["POST"]),
+        ],
         middleware=[Middleware(_Limits), Middleware(GZipMiddleware, minimum_size=512)],
     )
 
@@ -120,7 +154,48 @@ def _tags(header: str) -> set[str]:
     return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
 
 
-def _check_key(request: Request, subscriptions: Path, today: date) -> Response | None:
+def _too_large() -> JSONResponse:
+    return _error(413, "body-too-large", f"uploads are limited to {MAX_UPLOAD_BYTES} bytes")
+
+
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it grows past ``limit`` (the rest is never read)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _store_probes(store: DirectoryStore, uploaded: list[UploadedProbe]) -> dict[str, int]:
+    """Stores the results for known targets, each once (same time and prober: known)."""
+    stored = known = unknown = 0
+    ids: dict[str, int | None] = {}
+    seen: dict[int, set[tuple[datetime, str]]] = {}
+    for item in uploaded:
+        if item.target not in ids:
+            found = store.find(item.target)
+            ids[item.target] = None if found is None else found.id
+        target_id = ids[item.target]
+        if target_id is None:
+            unknown += 1
+            continue
+        if target_id not in seen:
+            seen[target_id] = {(p.when, p.source) for p in store.probes(target_id)}
+        mark = (item.probe.when, item.probe.source)
+        if mark in seen[target_id]:
+            known += 1
+            continue
+        seen[target_id].add(mark)
+        store.record_probe(target_id, item.probe)
+        stored += 1
+    return {"stored": stored, "known": known, "unknown_targets": unknown}
+
+
+def _check_key(request: Request, subscriptions: Path, today: date) -> Response | Subscription:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return _error(401, "no-key", "a subscription key is needed (Authorization: Bearer)")
@@ -134,11 +209,12 @@ def _check_key(request: Request, subscriptions: Path, today: date) -> Response |
             "ask the directory's operator for a new one"
         )
         return _error(403, "key-expired", message, expires=expires)
-    return None
+    return found
 
 
 class _Limits:
-    """Refuses requests with a body or an overlong URL: the API has nothing to upload."""
+    """Refuses requests with a body (but probe uploads up to their limit) or an overlong
+    URL."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -149,7 +225,13 @@ class _Limits:
             length = headers.get(b"content-length", b"0")
             url_length = len(scope["path"]) + len(scope.get("query_string", b""))
             refusal = None
-            if b"transfer-encoding" in headers or length.strip() not in (b"", b"0"):
+            upload = scope["method"] == "POST" and scope["path"] == "/v1/probes"
+            declared = length.strip()
+            if upload and declared and not declared.isdigit():
+                refusal = _error(400, "bad-length", "Content-Length must be a number")
+            elif upload and declared and int(declared) > MAX_UPLOAD_BYTES:
+                refusal = _too_large()
+            elif not upload and (b"transfer-encoding" in headers or declared not in (b"", b"0")):
                 refusal = _error(413, "body-refused", "requests carry no body")
             elif url_length > MAX_URL:
                 refusal = _error(414, "url-too-long", f"URLs are limited to {MAX_URL} bytes")

@@ -12,6 +12,8 @@ agree. Enumerations are stored as their string values, times as UTC.
     probes             probe history (not versioned: observations, not directory data)
     tombstones         keys of deleted targets with the version that deleted them
     directory_state    one row: the directory version, bumped by every change
+    directory_sync     at most one row: the server version AutoSync holds, from which URL,
+                       and when it last asked
 """
 
 from __future__ import annotations
@@ -182,3 +184,11 @@ class StateRow(Base):
     __tablename__ = "directory_state"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger)
+
+
+class SyncRow(Base):
+    __tablename__ = "directory_sync"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    server_version: Mapped[int] = mapped_column(BigInteger)
+    url: Mapped[str] = mapped_column(Text)
+    last_sync: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
@@ -24,6 +24,7 @@ from shelfnet.config import Settings
 from shelfnet.marc.quality import DEFAULT_WEIGHTS, Weights
 from shelfnet.search.engine import DEFAULT_LIMITS, SearchLimits, federated_search
 from shelfnet.search.targets import TargetList, TargetSpec, load_targets
+from shelfnet.web.directory_access import DirectoryAccess
 from shelfnet.web.sessions import Clock, SearchFunction, SessionStore, new_session_id
 
 HERE = Path(__file__).resolve().parent
@@ -41,6 +42,8 @@ class WebContext:
     clock: Clock = time.monotonic
     stream_interval: float = 0.2
     """Seconds between two event-stream messages at least (changes in between are merged)."""
+    directory: DirectoryAccess = field(default_factory=lambda: DirectoryAccess(None))
+    """The target directory the directory pages show."""
 
 
 def create_app(
@@ -54,8 +57,11 @@ def create_app(
     clock: Clock = time.monotonic,
     new_id: Callable[[], str] = new_session_id,
     stream_interval: float = 0.2,
+    directory: str | Path | None = None,
 ) -> FastAPI:
-    """The federated-search web app over ``targets``."""
+    """The federated-search web app over ``targets``; ``directory``: the target directory's
+    location (a file or a database URL) for the directory pages."""
+    from shelfnet.web.directory_routes import router as directory_router
     from shelfnet.web.search_routes import router
 
     store = SessionStore(
@@ -66,17 +72,20 @@ def create_app(
         weights=weights,
         new_id=new_id,
     )
-    context = WebContext(targets, store, templates(), clock, stream_interval)
+    access = DirectoryAccess(directory)
+    context = WebContext(targets, store, templates(), clock, stream_interval, access)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         store.close()
+        access.close()
 
     app = FastAPI(title="shelfnet", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.context = context
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(router)
+    app.include_router(directory_router)
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _server_error)
@@ -100,7 +109,19 @@ def app_from_settings(settings: Settings, local: str | None = None) -> FastAPI:
         max_sessions=settings.web.max_sessions,
         record_budget=settings.web.max_records_kept,
         weights=search.score,
+        directory=directory_location(settings),
     )
+
+
+def directory_location(settings: Settings) -> str | Path:
+    """The directory's file or database URL: as the ``[directory]`` section says (``url``,
+    else ``path``), else ``directory.sqlite`` in the data folder."""
+    section = getattr(settings, "directory", None)
+    for name in ("url", "path"):
+        value = getattr(section, name, None)
+        if isinstance(value, str | Path) and str(value):
+            return value
+    return settings.data.dir / "directory.sqlite"
 
 
 def configured_targets(settings: Settings, local: str | None = None) -> TargetList:

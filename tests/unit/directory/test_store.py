@@ -205,7 +205,7 @@ def test_the_migrations_make_the_mapped_tables(store: DirectoryStore, location: 
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
         assert compare_metadata(context, Base.metadata) == []
-        assert context.get_current_revision() == "0001"
+        assert context.get_current_revision() == "0002"
 
 
 def test_reopening_keeps_everything(new_store: NewStore) -> None:
