@@ -203,3 +203,37 @@ def test_the_command_keeps_history_and_quarantines_by_the_rule(
         assert store.get(dead_id).target.status is TargetStatus.QUARANTINED
         assert store.get(alive_id).target.status is TargetStatus.ACTIVE
         assert store.probes(alive_id)[0].implementation_name == "GFS/YAZ"
+
+
+def test_probe_results_are_uploaded_to_the_directory_server(
+    ztest_target: Peer, tmp_path: Path
+) -> None:
+    from nacl.signing import SigningKey
+
+    from shelfnet.directory.model import Origin
+    from shelfnet.directory.syncformat import public_key_text
+    from tests.unit.directory.syncpeers import server_app, serving
+
+    alive = Target(Address(ztest_target.host, ztest_target.port, ("Default",)), name="alive")
+    signing = SigningKey(b"u" * 32)
+    with open_store(tmp_path / "server.sqlite") as server_store:
+        on_server = server_store.add(alive, origin=Origin.IMPORTED).id
+        app, token = server_app(server_store, tmp_path, signing)
+        with serving(app) as url:
+            local = tmp_path / "local.sqlite"
+            with open_store(local) as store:
+                store.add(alive)
+            config = tmp_path / "shelfnet.toml"
+            config.write_text(
+                f'[directory]\npath = "{local}"\nsync_url = "{url}"\nsync_key = "{token}"\n'
+                f'public_key = "{public_key_text(signing.verify_key)}"\n',
+                encoding="utf-8",
+            )
+            arguments = ["probe", "--config", str(config), "--timeout", "2", "--upload"]
+            done = CliRunner().invoke(directory_app, arguments)
+            assert done.exit_code == 0, done.output
+            said = " ".join(done.output.split())  # Rich wraps long lines
+            assert "1 stored, 0 known already, 0 for targets the server does not list" in said
+        uploaded = server_store.probes(on_server)
+    assert len(uploaded) == 1
+    assert uploaded[0].source == "Test library" and uploaded[0].implementation_name == "GFS/YAZ"

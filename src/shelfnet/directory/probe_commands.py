@@ -23,6 +23,7 @@ from shelfnet.directory.commands import (
     StatusOpt,
     _fail,
     _open,
+    _settings,
     directory_app,
     err,
     out,
@@ -30,6 +31,8 @@ from shelfnet.directory.commands import (
 from shelfnet.directory.model import QUARANTINE_AFTER, QuarantineRule, Target, TargetStatus
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from shelfnet.directory.probe import ProbeReport, ProbeSettings
     from shelfnet.directory.store import DirectoryStore
 
@@ -57,12 +60,19 @@ def probe(
     restore_after: Annotated[
         int, typer.Option(min=1, help="Answered probes in a row that restore a target")
     ] = QuarantineRule.restore_after,
+    upload: Annotated[
+        bool,
+        typer.Option(
+            "--upload", help="Also send the results to the directory server ([directory] sync_url)"
+        ),
+    ] = False,
     directory: DirectoryOpt = None,
     config: ConfigOpt = None,
 ) -> None:
     """Probe targets (connect, Init, a test search, one record in each syntax), keep the
     results as history and quarantine or restore targets. Retired targets are skipped unless
-    --status retired asks for them."""
+    --status retired asks for them. With --upload the results also go to the directory
+    server, which keeps every subscriber's probes beside its own."""
     from shelfnet.directory.probe import DEFAULT_CQL_QUERY, DEFAULT_QUERY, ProbeSettings
 
     settings = ProbeSettings(
@@ -85,6 +95,29 @@ def probe(
         ids = {t.target.key: t.id for t in stored}
         changes = _record(store, reports, ids, rule)
     _summary(reports, changes)
+    if upload:
+        _upload(reports, config)
+
+
+def _upload(reports: list[ProbeReport], config: Path | None) -> None:
+    import httpx
+
+    from shelfnet.directory.probeupload import UploadError, upload_probes
+
+    configured = _settings(config).directory
+    if not configured.sync_url or not configured.sync_key:
+        _fail("--upload needs sync_url and sync_key in [directory] of shelfnet.toml")
+    results = [(report.target.key, report.result) for report in reports]
+    try:
+        answer = upload_probes(configured.sync_url, configured.sync_key, results)
+    except (UploadError, httpx.HTTPError) as exc:
+        _fail(f"upload to {configured.sync_url} failed: {exc}", EXIT_FAILURES)
+    out.print(
+        Text(
+            f"uploaded to {configured.sync_url}: {answer.stored} stored, {answer.known} known "
+            f"already, {answer.unknown_targets} for targets the server does not list"
+        )
+    )
 
 
 def _run(targets: Sequence[Target], settings: ProbeSettings) -> list[ProbeReport]:
