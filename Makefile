@@ -38,6 +38,8 @@ bench: peers $(BIN)/.installed
 	$(BIN)/python benchmarks/z3950_fetch.py --write docs/benchmarks.md
 	$(BIN)/python benchmarks/server_vs_zebra.py --append docs/benchmarks.md
 	$(BIN)/python benchmarks/federated.py --append docs/benchmarks.md
+	$(BIN)/python benchmarks/directory_sync.py --append docs/benchmarks.md
+	$(BIN)/python benchmarks/directory_probe.py --append docs/benchmarks.md
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -m venv --help >/dev/null 2>&1 || ( $(SUDO) apt-get update -q && \
