@@ -25,7 +25,6 @@ if TYPE_CHECKING:  # the store and importer load when a command runs, not with e
     from shelfnet.catalog import importer
     from shelfnet.catalog.store import CatalogStore
 
-DEFAULT_CATALOG = "data/catalog.sqlite"
 EXIT_FAILURES = 1
 EXIT_USAGE = 2
 SHOWN_FAILURES = 20
@@ -42,9 +41,18 @@ err = Console(stderr=True, highlight=False)
 
 # A string, not a Path: a Path would fold the '//' of a database URL.
 CatalogOpt = Annotated[
-    str,
+    str | None,
     typer.Option(
-        "--catalog", help="The catalogue: an SQLite file or a postgresql://user@host/name URL"
+        "--catalog",
+        help="The catalogue: an SQLite file or a postgresql://user@host/name URL (default: "
+        "[catalog] path or url of shelfnet.toml, else data/catalog.sqlite)",
+        show_default=False,
+    ),
+]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", help="shelfnet.toml to read (default: $SHELFNET_CONFIG, ./shelfnet.toml)"
     ),
 ]
 
@@ -54,12 +62,30 @@ class ExportFormat(StrEnum):
     marcxml = "marcxml"
 
 
+def _location(catalog: str | None, config: Path | None) -> str:
+    """``--catalog``, else the configured catalogue (``--config``, ``$SHELFNET_CONFIG``,
+    ``./shelfnet.toml``), else the embedded default."""
+    if catalog is not None:
+        return catalog
+    from shelfnet.config import ConfigError, load_settings
+
+    try:
+        return load_settings(config).catalog_location
+    except ConfigError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(EXIT_USAGE) from exc
+
+
 @contextmanager
-def _open(location: str, *, create: bool = False) -> Iterator[CatalogStore]:
+def _open(
+    catalog: str | None, config: Path | None, *, create: bool = False
+) -> Iterator[CatalogStore]:
     """The catalogue, open for the block; one that cannot be used ends the command with a
     message (not a traceback), whether at opening or midway (locked, disk full). Only an
     import makes a new catalogue file."""
     from shelfnet.catalog.store import StoreError, is_database_url, open_store
+
+    location = _location(catalog, config)
 
     if not create and not is_database_url(location) and not Path(location).is_file():
         err.print(
@@ -83,7 +109,8 @@ def _open(location: str, *, create: bool = False) -> Iterator[CatalogStore]:
 @catalog_app.command("import")
 def import_command(
     files: Annotated[list[Path], typer.Argument(help="ISO 2709 or MARCXML files", exists=True)],
-    catalog: CatalogOpt = DEFAULT_CATALOG,
+    catalog: CatalogOpt = None,
+    config: ConfigOpt = None,
     match: Annotated[
         str | None,
         typer.Option(
@@ -109,7 +136,7 @@ def import_command(
             err.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(EXIT_USAGE) from exc
     total = sum(path.stat().st_size for path in files)
-    with _open(catalog, create=True) as store, byte_progress(err) as bar:
+    with _open(catalog, config, create=True) as store, byte_progress(err) as bar:
         match = match or store.match_point or DEFAULT_MATCH_POINT
         task = bar.add_task("importing", total=total)
         read: dict[str, int] = {}
@@ -145,7 +172,8 @@ def _report(result: importer.ImportResult) -> None:
 @catalog_app.command()
 def export(
     out_file: Annotated[Path, typer.Option("--out", help="File to write ('-': standard output)")],
-    catalog: CatalogOpt = DEFAULT_CATALOG,
+    catalog: CatalogOpt = None,
+    config: ConfigOpt = None,
     format: Annotated[ExportFormat, typer.Option(help="marc (as stored) or marcxml")] = (
         ExportFormat.marc
     ),
@@ -153,7 +181,7 @@ def export(
     """Write every record, in the order they were added."""
     from shelfnet.catalog import importer
 
-    with _open(catalog) as store:
+    with _open(catalog, config) as store:
         if str(out_file) == "-":
             result = importer.export(store, sys.stdout.buffer, format.value)
         else:
@@ -167,16 +195,16 @@ def export(
 
 
 @catalog_app.command()
-def stats(catalog: CatalogOpt = DEFAULT_CATALOG) -> None:
+def stats(catalog: CatalogOpt = None, config: ConfigOpt = None) -> None:
     """Records by character set and source format, index sizes and the file's size."""
     from rich.table import Table
 
     from shelfnet.catalog import importer
     from shelfnet.catalog.indexing import index_names
 
-    with _open(catalog) as store:
+    with _open(catalog, config) as store:
         figures = importer.stats(store)
-    out.print(f"catalogue      {catalog} ({figures.file_bytes:,} bytes)")
+    out.print(f"catalogue      {store.location} ({figures.file_bytes:,} bytes)")
     out.print(f"records        {figures.records:,}")
     out.print(f"match point    {figures.match_point or '(none yet)'}")
     for charset, count in sorted(figures.by_charset.items()):
@@ -196,7 +224,8 @@ def stats(catalog: CatalogOpt = DEFAULT_CATALOG) -> None:
 @catalog_app.command()
 def delete(
     keys: Annotated[list[str], typer.Argument(help="Match keys (or ids with --id)")],
-    catalog: CatalogOpt = DEFAULT_CATALOG,
+    catalog: CatalogOpt = None,
+    config: ConfigOpt = None,
     by_id: Annotated[bool, typer.Option("--id", help="The arguments are record ids")] = False,
 ) -> None:
     """Delete records by match key (as the import computed it) or by record id."""
@@ -205,7 +234,7 @@ def delete(
     if by_id and not all(key.isdigit() for key in keys):
         err.print("[red]error:[/red] record ids are numbers")
         raise typer.Exit(EXIT_USAGE)
-    with _open(catalog) as store:
+    with _open(catalog, config) as store:
         if by_id:
             deleted = importer.delete(store, ids=[int(key) for key in keys])
         else:
@@ -216,19 +245,19 @@ def delete(
 
 
 @catalog_app.command()
-def reindex(catalog: CatalogOpt = DEFAULT_CATALOG) -> None:
+def reindex(catalog: CatalogOpt = None, config: ConfigOpt = None) -> None:
     """Rebuild every index from the stored records (after an upgrade changed the rules)."""
     from shelfnet.catalog import importer
 
-    with _open(catalog) as store:
+    with _open(catalog, config) as store:
         count = store.reindex(importer.reindexed)
     out.print(f"{count} records reindexed")
 
 
 @catalog_app.command()
-def check(catalog: CatalogOpt = DEFAULT_CATALOG) -> None:
+def check(catalog: CatalogOpt = None, config: ConfigOpt = None) -> None:
     """Check the file's integrity and the index's consistency with the records."""
-    with _open(catalog) as store:
+    with _open(catalog, config) as store:
         problems = store.check()
     for problem in problems:
         err.print(f"[red]problem:[/red] {problem}")

@@ -94,3 +94,17 @@ def test_import_keeps_the_catalogues_match_point_unless_told(tmp_path: Path, loc
     assert code == 0 and "5 unchanged" in output
     code, output = run("stats", "--catalog", catalogue)
     assert "match point    001\n" in output
+
+
+def test_the_catalogue_comes_from_the_settings_file_when_not_named(tmp_path: Path) -> None:
+    records = tmp_path / "records.mrc"
+    records.write_bytes(iso2709(*CATALOGUE))
+    config = tmp_path / "shelfnet.toml"
+    config.write_text('[catalog]\npath = "books/catalog.sqlite"\n', encoding="utf-8")
+    code, _output = run("import", str(records), "--config", str(config))
+    assert code == 0
+    assert (tmp_path / "books" / "catalog.sqlite").is_file()
+    code, output = run("stats", "--config", str(config))
+    assert code == 0
+    assert str(tmp_path / "books" / "catalog.sqlite") in "".join(output.split("\n"))
+    assert "records        5" in output
