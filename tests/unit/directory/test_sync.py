@@ -27,6 +27,7 @@ from shelfnet.directory.syncclient import (
     sync_state,
 )
 from shelfnet.directory.syncformat import parse_public_key
+from tests.unit.directory.conftest import STORES, fresh_location
 from tests.unit.directory.syncpeers import (
     NOW,
     Tampering,
@@ -39,17 +40,30 @@ KEY = SigningKey(b"s" * 32)
 URL = "http://directory.test"
 
 
+@pytest.fixture(params=STORES)
+def kind(request: pytest.FixtureRequest) -> str:
+    """The server and the library use the same kind of store: SQLite, or PostgreSQL (a
+    shared directory server)."""
+    return str(request.param)
+
+
 @pytest.fixture
-def server_store(tmp_path: Path) -> Iterator[DirectoryStore]:
-    with open_store(tmp_path / "server.sqlite") as store:
+def server_store(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[DirectoryStore]:
+    (tmp_path / "server").mkdir()
+    with open_store(fresh_location(kind, tmp_path / "server", request)) as store:
         for target in made_up_targets(40):
             store.add(target, origin=Origin.IMPORTED)
         yield store
 
 
 @pytest.fixture
-def local_store(tmp_path: Path) -> Iterator[DirectoryStore]:
-    with open_store(tmp_path / "local.sqlite") as store:
+def local_store(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[DirectoryStore]:
+    (tmp_path / "local").mkdir()
+    with open_store(fresh_location(kind, tmp_path / "local", request)) as store:
         yield store
 
 
