@@ -238,11 +238,7 @@ def _federated_search(
     settings = _settings(config)
     assert isinstance(settings, Settings)
     try:
-        listed = _target_list(targets_file, settings)
-        unknown = [g for g in groups if g not in listed.groups]
-        if unknown:
-            raise TargetFileError(f"no target group {unknown[0]!r}")
-        chosen = listed.resolve([*groups, *names])
+        chosen = _target_list(targets_file, settings).choose(groups, names)
         query = SearchQuery(text, Language(language))
         query.rpn()  # a query that does not parse is the user's error, not the targets'
     except (TargetFileError, ValueError, QueryError) as exc:
@@ -343,11 +339,7 @@ def batch(
     settings = _settings(config)
     assert isinstance(settings, Settings)
     try:
-        listed = _target_list(targets_file, settings)
-        unknown = [g for g in group or [] if g not in listed.groups]
-        if unknown:
-            raise TargetFileError(f"no target group {unknown[0]!r}")
-        chosen = listed.resolve([*(group or []), *(target or [])])
+        chosen = _target_list(targets_file, settings).choose(group or [], target or [])
         lines = read_lines(file)
     except (TargetFileError, OSError, UnicodeDecodeError, ValueError) as exc:
         raise _usage_error(str(exc)) from None

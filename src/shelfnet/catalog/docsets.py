@@ -123,6 +123,20 @@ def mismatches(
     return wrong
 
 
+def bitmap_problems(wrong_terms: int, records: BitMap, all_records: BitMap) -> list[str]:
+    """What ``check`` says of the bitmaps: terms whose bitmap disagrees with their postings
+    (``mismatches``), and a set of all records that is not the records there are."""
+    problems = []
+    if wrong_terms:
+        problems.append(f"{wrong_terms} terms whose record bitmap disagrees with their postings")
+    if records != all_records:
+        problems.append(
+            f"the set of all records lists {len(all_records - records)} that do not exist "
+            f"and misses {len(records - all_records)}"
+        )
+    return problems
+
+
 # --- searching ---------------------------------------------------------------------------
 
 
@@ -154,10 +168,8 @@ def execute(plan: Plan, reader: PlanReader) -> BitMap:
         if plan.op is BooleanOp.OR:
             return left | right
         return left - right
-    if isinstance(plan, Lookup) and len(plan.words) == 1 and not plan.first_in_field:
-        compiler = PlanCompiler(reader.dialect)
-        sql = compiler.docs_sql(plan.use, plan.kind, plan.words[0])
-        return union(reader.blobs(sql, compiler.params))
+    if isinstance(plan, Lookup) and _one_word(plan):
+        return _docs(plan.use, plan.kind, plan.words[0], reader)
     if isinstance(plan, Lookup):
         return _phrase(plan, reader)
     if isinstance(plan, Near):
@@ -179,8 +191,13 @@ def one_read(plan: Plan) -> bool:
     """Whether ``execute`` reads the store once at most for a plan (one statement is one
     snapshot by itself; more need a transaction around them)."""
     if isinstance(plan, Lookup):
-        return len(plan.words) == 1 and not plan.first_in_field
+        return _one_word(plan)
     return isinstance(plan, AllRecords | Nothing)
+
+
+def _one_word(plan: Lookup) -> bool:
+    """A lookup its terms' bitmaps answer alone, without positions."""
+    return len(plan.words) == 1 and not plan.first_in_field
 
 
 def _phrase(plan: Lookup, reader: PlanReader) -> BitMap:

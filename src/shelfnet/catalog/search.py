@@ -138,21 +138,24 @@ def run_search(store: CatalogStore, query: Query) -> Sequence[int]:
     plan = plan_query(query)
     found = store.search(plan)
     ranked = [lookup for lookup in lookups(plan) if lookup.ranked]
-    return rank(store, found, ranked) if ranked and found else ResultIds(found)
+    return rank(store, found, ranked, plan) if ranked and found else ResultIds(found)
 
 
-def rank(store: CatalogStore, found: BitMap, ranked: Sequence[Lookup]) -> ResultIds:
+def rank(
+    store: CatalogStore, found: BitMap, ranked: Sequence[Lookup], plan: Plan | None = None
+) -> ResultIds:
     """Order records by tf-idf over the ranked terms, then by id.
 
     Each match of a term in a record adds log(1 + records / records with the term). Records
     that match the same terms the same number of times score the same, so ranking splits
     the result into such classes, as bitmaps, one term at a time, and orders the classes;
-    no record is scored one by one. Records no ranked term matches come last.
+    no record is scored one by one. Records no ranked term matches come last. When the
+    ranked term is the whole ``plan``, ``found`` is what it holds: it is not searched again.
     """
     total = max(store.count(), 1)
     groups: list[tuple[float, BitMap]] = [(0.0, found)]
     for lookup in ranked:
-        holding = store.search(lookup)
+        holding = found if lookup is plan else store.search(lookup)
         if not holding:
             continue
         weight = math.log(1 + total / len(holding))

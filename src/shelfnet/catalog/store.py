@@ -558,14 +558,7 @@ class Store:
             listed = _all_records(connection)
         finally:
             connection.execute("COMMIT")
-        if wrong:
-            problems.append(f"{wrong} terms whose record bitmap disagrees with their postings")
-        if ids != listed:
-            problems.append(
-                f"the set of all records lists {len(listed - ids)} that do not exist "
-                f"and misses {len(ids - listed)}"
-            )
-        return problems
+        return problems + docsets.bitmap_problems(wrong, ids, listed)
 
 
 # --- SQL used above -----------------------------------------------------------------------

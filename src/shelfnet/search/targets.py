@@ -84,6 +84,15 @@ class TargetList:
                 chosen.setdefault(name, TargetSpec.from_address(name))
         return list(chosen.values())
 
+    def choose(self, groups: Iterable[str], names: Iterable[str]) -> list[TargetSpec]:
+        """The targets of ``groups``, each of which must exist (TargetFileError), then those
+        ``names`` name (see ``resolve``), each target once."""
+        chosen_groups = list(groups)
+        unknown = [group for group in chosen_groups if group not in self.groups]
+        if unknown:
+            raise TargetFileError(f"no target group {unknown[0]!r}")
+        return self.resolve([*chosen_groups, *names])
+
 
 class TargetFileError(ValueError):
     """A targets file that cannot be used; the message says where and why."""
