@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # postgresql: the catalogue's PostgreSQL tests start their own cluster (tests/postgres.py).
 # chromium: the browser tests (tests/browser) drive it headless with Playwright, which is
 # never let download a browser of its own.
-TEST_PEERS := yaz yaz-illclient idzebra-2.0 idzebra-2.0-examples postgresql chromium
+TEST_PEERS := yaz yaz-illclient idzebra-2.0 idzebra-2.0-examples postgresql chromium slapd ldap-utils
 
 .PHONY: run test lint typecheck unit interop browser bench peers clean
 

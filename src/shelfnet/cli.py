@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 import time
 from enum import StrEnum
@@ -266,7 +267,18 @@ def _federated_search(
         with out.open("wb") if out else _stdout() as stream:
             write_best(ranked, output_format.value, stream)
     failed = [s for s in result.statuses.values() if s.error]
-    raise typer.Exit(EXIT_TARGET if failed and len(failed) == len(chosen) else 0)
+    _finish(EXIT_TARGET if failed and len(failed) == len(chosen) else 0)
+
+
+def _finish(code: int) -> None:
+    """End a one-shot command whose output is written. Run as the ``shelfnet`` program, the
+    process ends at once: freeing thousands of records and closed connections one by one at
+    interpreter exit only makes the user wait. In-process callers (tests) get ``typer.Exit``."""
+    if _run_as_program:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    raise typer.Exit(code)
 
 
 def _target_list(targets_file: Path | None, settings: Settings) -> TargetList:
@@ -525,14 +537,41 @@ def version() -> None:
     print(__version__)
 
 
-def _mount_subcommands() -> None:
-    from shelfnet.catalog.commands import catalog_app
-    from shelfnet.directory.commands import directory_app
+_SUBCOMMANDS = {
+    "catalog": ("shelfnet.catalog.commands", "catalog_app",
+                "Import, export and manage the local catalogue"),
+    "directory": ("shelfnet.directory.commands", "directory_app",
+                  "Import, edit and list Z39.50/SRU targets"),
+}  # fmt: skip
+"""Command groups: module, Typer app, help line."""
 
-    app.add_typer(catalog_app, name="catalog", help="Import, export and manage the local catalogue")
-    app.add_typer(directory_app, name="directory", help="Import, edit and list Z39.50/SRU targets")
+
+def _mount_subcommands(argv: list[str]) -> None:
+    """Mount the command groups; only the one asked for when a command is named, since
+    importing every group costs a one-shot command like ``search`` a noticeable part of its
+    start-up. Help and unknown commands get them all, so they list everything."""
+    import importlib
+
+    named = next((word for word in argv if not word.startswith("-")), None)
+    top_level = {
+        command.name or getattr(command.callback, "__name__", "").replace("_", "-")
+        for command in app.registered_commands
+    }
+    for name, (module, attribute, help_text) in _SUBCOMMANDS.items():
+        if named in top_level and named != name:
+            continue
+        if named in _SUBCOMMANDS and named != name:
+            continue
+        group = getattr(importlib.import_module(module), attribute)
+        app.add_typer(group, name=name, help=help_text)
+
+
+_run_as_program = False
+"""True when ``main`` runs: the process is the ``shelfnet`` program, not a test calling in."""
 
 
 def main() -> None:
-    _mount_subcommands()
+    global _run_as_program
+    _run_as_program = True
+    _mount_subcommands(sys.argv[1:])
     app()
