@@ -135,6 +135,26 @@ class DirectorySettings:
 
 
 @dataclass(frozen=True)
+class IllSettings:
+    enabled: bool = True
+    """The interlibrary-loan pages (patron, staff) and REST API, served by the web app."""
+    path: Path | None = None
+    """The SQLite ILL database; default ``<data.dir>/ill.sqlite``."""
+    url: str | None = None
+    """A PostgreSQL ILL database (``postgresql://user@host/name``), used instead of ``path``."""
+    symbol: str = "SHELFNET"
+    """This library's ILL symbol (what partners know it by)."""
+    lock_minutes: int = 30
+    """Minutes a request stays locked to the staff member who opened it from a queue."""
+    session_hours: int = 12
+    """Hours a sign-in lasts (patron and staff pages)."""
+    secure_cookies: bool = False
+    """Send session cookies over HTTPS only; set it whenever the pages are behind HTTPS."""
+    sample: bool = True
+    """Fill an empty ILL database with sample patrons, partners and requests (demo)."""
+
+
+@dataclass(frozen=True)
 class Settings:
     data: DataSettings = field(default_factory=DataSettings)
     catalog: CatalogSettings = field(default_factory=CatalogSettings)
@@ -143,6 +163,7 @@ class Settings:
     web: WebSettings = field(default_factory=WebSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
     directory: DirectorySettings = field(default_factory=DirectorySettings)
+    ill: IllSettings = field(default_factory=IllSettings)
     source: Path | None = None
     """The file these settings came from (None: embedded defaults)."""
 
@@ -159,6 +180,11 @@ class Settings:
     def directory_location(self) -> str:
         """The directory to open: ``directory.url`` when set, else the SQLite file."""
         return self.directory.url or str(self.directory.path or self.data.dir / "directory.sqlite")
+
+    @property
+    def ill_location(self) -> str:
+        """The ILL database to open: ``ill.url`` when set, else the SQLite file."""
+        return self.ill.url or str(self.ill.path or self.data.dir / "ill.sqlite")
 
 
 def find_config(explicit: Path | None = None) -> Path | None:
@@ -185,6 +211,8 @@ def load_settings(path: Path | None = None) -> Settings:
     settings = _anchor_paths(replace(settings, source=chosen), chosen.parent)
     _check_targets_file(settings, chosen)
     _check_directory(settings.directory, chosen)
+    if settings.ill.lock_minutes < 1 or settings.ill.session_hours < 1:
+        raise ConfigError(f"{chosen}: ill.lock_minutes and ill.session_hours must be 1 or more")
     return settings
 
 
@@ -246,7 +274,12 @@ def _anchor_paths(settings: Settings, base: Path) -> Settings:
     directory = settings.directory
     if directory.path is not None:
         directory = replace(directory, path=base / directory.path)
-    return replace(settings, data=data, catalog=catalog, search=search, directory=directory)
+    ill = settings.ill
+    if ill.path is not None:
+        ill = replace(ill, path=base / ill.path)
+    return replace(
+        settings, data=data, catalog=catalog, search=search, directory=directory, ill=ill
+    )
 
 
 def _check_targets_file(settings: Settings, source: Path) -> None:
@@ -318,6 +351,13 @@ def listeners(settings: Settings) -> list[Listener]:
     if settings.web.enabled:
         web = settings.web
         found.append(
-            Listener("web", "tcp (http)", web.host, web.port, purpose="federated search web page")
+            Listener(
+                "web",
+                "tcp (http)",
+                web.host,
+                web.port,
+                purpose="web pages: federated search, directory"
+                + (", ILL patron and staff pages, REST API" if settings.ill.enabled else ""),
+            )
         )
     return found

@@ -48,7 +48,7 @@ def test_the_environment_variable_names_the_file(
     [
         ("[z3950]\nprot = 210\n", "unknown key(s): prot"),
         ('[z3950]\nport = "210"\n', "z3950.port = '210' is not a valid whole number"),
-        ("[ill]\nport = 1611\n", "unknown key(s): ill"),
+        ("[ill]\nport = 1611\n", "[ill] unknown key(s): port"),
         ("[z3950\nport = 1\n", "not valid TOML"),
         ("z3950 = 5\n", "[z3950] must be a table"),
         ("[z3950.users]\nalice = 7\n", "is not a valid"),

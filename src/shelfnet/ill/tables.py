@@ -1,0 +1,248 @@
+"""The ILL tables, mapped with SQLAlchemy's typed ORM.
+
+The migrations (``migrations/versions``) create these tables; a test checks that the two
+agree. Every name starts with ``ill_`` so that the ILL store can share a database with the
+directory. Enumerations are stored as their string values, times as UTC, money as numeric.
+
+    ill_patrons         our patrons: names, contact, status, delivery, cleared state, feed token
+    ill_staff           staff users and their roles
+    ill_partners        partner libraries by symbol: protocol, endpoint, delivery address
+    ill_transactions    one row per request: process, status, citation, lender string,
+                        partner, money, version (optimistic locking) and soft lock
+    ill_history         every status change, creation included
+    ill_notes           staff notes, some visible to the patron
+    ill_routing_rules   routing rules by number, their conditions as JSON
+    ill_signons         who is signed in to the web pages (hashed tokens; ``signon.py``)
+    ill_api_keys        staff API keys for scripts (hashed; ``apikeys.py``)
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from shelfnet.directory.tables import UTCDateTime
+
+MONEY = Numeric(10, 2)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class PatronRow(Base):
+    __tablename__ = "ill_patrons"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(255), unique=True)
+    first_name: Mapped[str] = mapped_column(Text)
+    last_name: Mapped[str] = mapped_column(Text)
+    email: Mapped[str] = mapped_column(Text)
+    phone: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(32))
+    department: Mapped[str] = mapped_column(Text)
+    address: Mapped[str] = mapped_column(Text)
+    """Lines separated by newlines."""
+    delivery: Mapped[str] = mapped_column(String(32))
+    cleared: Mapped[str] = mapped_column(String(16))
+    feed_token: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StaffRow(Base):
+    __tablename__ = "ill_staff"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(255), unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    email: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class PartnerRow(Base):
+    __tablename__ = "ill_partners"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    symbol: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    address: Mapped[str] = mapped_column(Text)
+    email: Mapped[str] = mapped_column(Text)
+    protocol: Mapped[str] = mapped_column(String(16))
+    endpoint: Mapped[str] = mapped_column(Text)
+    delivery_address: Mapped[str] = mapped_column(Text)
+    trusted: Mapped[bool] = mapped_column(Boolean)
+    shared_secret: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean)
+
+
+CITATION_COLUMNS = (
+    "title", "author", "journal_title", "article_title", "article_author", "volume", "issue",
+    "month", "year", "pages", "edition", "publisher", "place", "isbn", "issn", "oclc_number",
+    "lccn", "doi", "pmid", "call_number", "cited_in",
+)  # fmt: skip
+"""The citation's text columns, named as in ``model.Citation``."""
+
+
+class TransactionRow(Base):
+    __tablename__ = "ill_transactions"
+    __table_args__ = (
+        # The queues: one status of one process, oldest first.
+        Index("ill_transactions_queue", "status", "process_type", "created", "id"),
+        Index("ill_transactions_by_patron", "patron_id", "created"),
+        Index("ill_transactions_by_journal", "journal_key", "created"),
+        Index("ill_transactions_by_partner", "partner", "process_type"),
+        {"sqlite_autoincrement": True},  # transaction numbers are never reused
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_type: Mapped[str] = mapped_column(String(32))
+    request_type: Mapped[str] = mapped_column(String(16))
+    document_type: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(64))
+    patron_id: Mapped[int | None] = mapped_column(ForeignKey("ill_patrons.id"), nullable=True)
+    title: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(Text)
+    journal_title: Mapped[str] = mapped_column(Text)
+    article_title: Mapped[str] = mapped_column(Text)
+    article_author: Mapped[str] = mapped_column(Text)
+    volume: Mapped[str] = mapped_column(Text)
+    issue: Mapped[str] = mapped_column(Text)
+    month: Mapped[str] = mapped_column(Text)
+    year: Mapped[str] = mapped_column(Text)
+    pages: Mapped[str] = mapped_column(Text)
+    edition: Mapped[str] = mapped_column(Text)
+    publisher: Mapped[str] = mapped_column(Text)
+    place: Mapped[str] = mapped_column(Text)
+    isbn: Mapped[str] = mapped_column(Text)
+    issn: Mapped[str] = mapped_column(Text)
+    oclc_number: Mapped[str] = mapped_column(Text)
+    lccn: Mapped[str] = mapped_column(Text)
+    doi: Mapped[str] = mapped_column(Text)
+    pmid: Mapped[str] = mapped_column(Text)
+    call_number: Mapped[str] = mapped_column(Text)
+    cited_in: Mapped[str] = mapped_column(Text)
+    not_wanted_after: Mapped[date | None] = mapped_column(Date, nullable=True)
+    max_cost: Mapped[Decimal | None] = mapped_column(MONEY, nullable=True)
+    accept_alternate_edition: Mapped[bool] = mapped_column(Boolean)
+    copyright_compliance: Mapped[str] = mapped_column(String(8))
+    copyright_cleared: Mapped[bool] = mapped_column(Boolean)
+    journal_key: Mapped[str] = mapped_column(String(255))
+    """``copyright.journal_key`` of the citation, for the rule of five."""
+    lender_string: Mapped[str] = mapped_column(Text)
+    """Symbols separated by commas."""
+    partner: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    external_id: Mapped[str] = mapped_column(Text)
+    due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    cost: Mapped[Decimal | None] = mapped_column(MONEY, nullable=True)
+    fee: Mapped[Decimal | None] = mapped_column(MONEY, nullable=True)
+    system_id: Mapped[str] = mapped_column(String(16))
+    created: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer)
+    lock_holder: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    lock_taken: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    history: Mapped[list[HistoryRow]] = relationship(
+        order_by="HistoryRow.id", cascade="all, delete-orphan", passive_deletes=True
+    )
+    notes: Mapped[list[NoteRow]] = relationship(
+        order_by="NoteRow.id", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+def _transaction_id() -> Mapped[int]:
+    return mapped_column(ForeignKey("ill_transactions.id", ondelete="CASCADE"))
+
+
+class HistoryRow(Base):
+    __tablename__ = "ill_history"
+    __table_args__ = (
+        Index("ill_history_by_transaction", "transaction_id", "id"),
+        Index("ill_history_by_status", "to_status", "transaction_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transaction_id: Mapped[int] = _transaction_id()
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    by: Mapped[str] = mapped_column(String(255))
+    from_process: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    from_status: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    to_process: Mapped[str] = mapped_column(String(32))
+    to_status: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text)
+
+
+class NoteRow(Base):
+    __tablename__ = "ill_notes"
+    __table_args__ = (Index("ill_notes_by_transaction", "transaction_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transaction_id: Mapped[int] = _transaction_id()
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    by: Mapped[str] = mapped_column(String(255))
+    text: Mapped[str] = mapped_column(Text)
+    patron_visible: Mapped[bool] = mapped_column(Boolean)
+
+
+class RoutingRuleRow(Base):
+    __tablename__ = "ill_routing_rules"
+
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    status: Mapped[str] = mapped_column(String(64))
+    conditions: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    """``[{"field": ..., "operator": ..., "value": ...}, ...]``"""
+    new_status: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    new_process_type: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    description: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean)
+
+
+class SignOnRow(Base):
+    """A web sign-on: the SHA-256 of the browser's cookie token, never the token."""
+
+    __tablename__ = "ill_signons"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    username: Mapped[str] = mapped_column(String(255))
+    csrf: Mapped[str] = mapped_column(String(64))
+    created: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires: Mapped[datetime] = mapped_column(UTCDateTime())
+    address: Mapped[str] = mapped_column(String(64))
+    agent: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ill_signons_by_user", "kind", "username"),
+        Index("ill_signons_by_expiry", "expires"),
+    )
+
+
+class ApiKeyRow(Base):
+    """A staff member's API key: its SHA-256 and a prefix to recognise it by."""
+
+    __tablename__ = "ill_api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    username: Mapped[str] = mapped_column(String(255))
+    label: Mapped[str] = mapped_column(Text)
+    created: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked: Mapped[bool] = mapped_column(Boolean)
