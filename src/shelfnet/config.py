@@ -152,6 +152,9 @@ class IllSettings:
     """Send session cookies over HTTPS only; set it whenever the pages are behind HTTPS."""
     sample: bool = True
     """Fill an empty ILL database with sample patrons, partners and requests (demo)."""
+    auth: tuple[dict[str, Any], ...] = ()
+    """Sign-in providers in order (``[[ill.auth]]`` tables: ``kind = "local"``, ``"ldap"``,
+    ``"patronapi"``, ``"symphony"``; see docs/ill-auth.md). None: local accounts only."""
 
 
 @dataclass(frozen=True)
@@ -211,8 +214,7 @@ def load_settings(path: Path | None = None) -> Settings:
     settings = _anchor_paths(replace(settings, source=chosen), chosen.parent)
     _check_targets_file(settings, chosen)
     _check_directory(settings.directory, chosen)
-    if settings.ill.lock_minutes < 1 or settings.ill.session_hours < 1:
-        raise ConfigError(f"{chosen}: ill.lock_minutes and ill.session_hours must be 1 or more")
+    _check_ill(settings.ill, chosen)
     return settings
 
 
@@ -248,6 +250,12 @@ def _convert(raw: Any, expected: Any, source: str, key: str) -> Any:
         return float(raw)
     if expected in (str, str | None) and isinstance(raw, str):
         return raw
+    if (
+        text.startswith("tuple[dict")
+        and isinstance(raw, list)
+        and all(isinstance(item, dict) for item in raw)
+    ):
+        return tuple(raw)
     if (
         text.startswith("dict")
         and isinstance(raw, dict)
@@ -303,6 +311,18 @@ def _check_directory(directory: DirectorySettings, source: Path) -> None:
         raise ConfigError(f"{source}: directory.public_key must start with 'ed25519:'")
     if directory.sync_every_days < 1:
         raise ConfigError(f"{source}: directory.sync_every_days must be 1 or more")
+
+
+def _check_ill(ill: IllSettings, source: Path) -> None:
+    if ill.lock_minutes < 1 or ill.session_hours < 1:
+        raise ConfigError(f"{source}: ill.lock_minutes and ill.session_hours must be 1 or more")
+    if ill.auth:
+        from shelfnet.ill.auth.chain import providers_from_config
+
+        try:
+            providers_from_config(ill.auth, local_lookup=lambda _username: None)
+        except ValueError as exc:
+            raise ConfigError(f"{source}: {exc}") from exc
 
 
 SERVICES = ("z3950", "sru", "web")

@@ -92,7 +92,7 @@ async def start(settings: Settings, say: Callable[[str], None] = print) -> Runni
         if running.backend is not None:
             await _start_catalog_services(settings, running, running.backend)
         if settings.web.enabled:
-            await _start_web(settings, running)
+            await _start_web(settings, running, say)
     except BaseException:
         await running.close()
         raise
@@ -166,7 +166,7 @@ async def _start_catalog_services(
             running.announcements.append(f"SRU     http://{host}:{port}/{database}")
 
 
-async def _start_web(settings: Settings, running: Running) -> None:
+async def _start_web(settings: Settings, running: Running, say: Callable[[str], None]) -> None:
     from shelfnet.web.app import app_from_settings, local_address
     from shelfnet.web.server import WebServer
 
@@ -175,11 +175,24 @@ async def _start_web(settings: Settings, running: Running) -> None:
     if serving is not None and serving.addresses:
         host, port = serving.addresses[0]
         local = local_address(settings, host, port)
-    running.web = WebServer(app_from_settings(settings, local))
+    ill = None
+    if settings.ill.enabled:
+        from shelfnet.web.ill_access import fill_sample_accounts, ill_from_settings
+
+        ill = await asyncio.to_thread(ill_from_settings, settings)
+        if settings.ill.sample:
+            accounts = await asyncio.to_thread(fill_sample_accounts, ill.store, settings.data.dir)
+            if accounts is not None:
+                say(f"ILL database was empty: loaded sample requests; their accounts: {accounts}")
+    running.web = WebServer(app_from_settings(settings, local, ill))
     await running.web.start(settings.web.host, settings.web.port)
     for host, port in running.web.addresses:
         shown = f"[{host}]" if ":" in host else host
         running.announcements.append(f"web     http://{shown}:{port}/")
+        if ill is not None:
+            running.announcements.append(f"ILL     http://{shown}:{port}/ill/ (patrons)")
+            running.announcements.append(f"ILL     http://{shown}:{port}/staff/ (staff)")
+            running.announcements.append(f"API     http://{shown}:{port}/api/docs")
 
 
 async def serve(settings: Settings, say: Callable[[str], None] = print) -> None:

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 from fastapi import FastAPI, Request
@@ -26,6 +27,9 @@ from shelfnet.search.engine import DEFAULT_LIMITS, SearchLimits, federated_searc
 from shelfnet.search.targets import TargetList, TargetSpec, load_targets
 from shelfnet.web.directory_access import DirectoryAccess
 from shelfnet.web.sessions import Clock, SearchFunction, SessionStore, new_session_id
+
+if TYPE_CHECKING:
+    from shelfnet.web.ill_access import IllWeb, SignInRequired
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES_DIR = HERE / "templates"
@@ -58,9 +62,11 @@ def create_app(
     new_id: Callable[[], str] = new_session_id,
     stream_interval: float = 0.2,
     directory: str | Path | None = None,
+    ill: IllWeb | None = None,
 ) -> FastAPI:
     """The federated-search web app over ``targets``; ``directory``: the target directory's
-    location (a file or a database URL) for the directory pages."""
+    location (a file or a database URL) for the directory pages; ``ill``: the interlibrary
+    loan pages and REST API (none: the app has no ILL side)."""
     from shelfnet.web.directory_routes import router as directory_router
     from shelfnet.web.search_routes import router
 
@@ -80,22 +86,50 @@ def create_app(
         yield
         store.close()
         access.close()
+        if ill is not None:
+            ill.store.close()
 
     app = FastAPI(title="shelfnet", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.context = context
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(router)
     app.include_router(directory_router)
+    if ill is not None:
+        _add_ill(app, ill)
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _server_error)
     return app
 
 
-def app_from_settings(settings: Settings, local: str | None = None) -> FastAPI:
+def _add_ill(app: FastAPI, ill: IllWeb) -> None:
+    from shelfnet.web.api_routes import api_app
+    from shelfnet.web.ill_access import SignInRequired
+    from shelfnet.web.patron_routes import router as patron_router
+    from shelfnet.web.signin_routes import router as signin_router
+    from shelfnet.web.staff_routes import router as staff_router
+
+    app.state.ill = ill
+    app.include_router(signin_router)
+    app.include_router(patron_router)
+    app.include_router(staff_router)
+    app.mount("/api", api_app(ill))
+    app.add_exception_handler(SignInRequired, _sign_in_required)  # type: ignore[arg-type]
+
+
+async def _sign_in_required(request: Request, exc: SignInRequired) -> Response:
+    from shelfnet.web.ill_access import sign_in_redirect
+
+    return sign_in_redirect(exc)
+
+
+def app_from_settings(
+    settings: Settings, local: str | None = None, ill: IllWeb | None = None
+) -> FastAPI:
     """The app as ``shelfnet serve`` runs it: targets, limits and weights from the settings.
     ``local`` is the address the local catalogue is served at, when it is known better than
-    the settings say (a port 0 in the settings is chosen only when the server starts)."""
+    the settings say (a port 0 in the settings is chosen only when the server starts);
+    ``ill``: the ILL side, opened by the caller (``ill_access.ill_from_settings``)."""
     search = settings.search
     limits = SearchLimits(
         concurrency=search.concurrency,
@@ -110,6 +144,7 @@ def app_from_settings(settings: Settings, local: str | None = None) -> FastAPI:
         record_budget=settings.web.max_records_kept,
         weights=search.score,
         directory=directory_location(settings),
+        ill=ill,
     )
 
 
