@@ -319,3 +319,48 @@ def safe_next(next_url: str | None, default: str) -> str:
 def sign_in_redirect(exc: SignInRequired) -> RedirectResponse:
     page = SIGN_IN_PAGES[exc.kind]
     return RedirectResponse(f"{page}?next={quote(exc.next_url, safe='')}", status_code=303)
+
+
+# FastAPI dependencies: ``who: Annotated[SignedInPatron, Depends(patron_changing)]``.
+
+
+def _ill(request: Request) -> IllWeb:
+    ill: IllWeb = request.app.state.ill
+    return ill
+
+
+async def patron_reading(request: Request) -> SignedInPatron:
+    """The signed-in patron, for pages that only show."""
+    ill = _ill(request)
+    return await ill.run(lambda _store: ill.patron(request))
+
+
+async def patron_changing(request: Request) -> SignedInPatron:
+    """The signed-in patron, for requests that change something: the CSRF token is checked."""
+    who = await patron_reading(request)
+    await _ill(request).check_csrf(request, who.signon)
+    return who
+
+
+async def staff_reading(request: Request) -> SignedInStaff:
+    """The signed-in staff user (cookie or API key), for pages that only show."""
+    ill = _ill(request)
+    return await ill.run(lambda _store: ill.staff(request))
+
+
+async def staff_changing(request: Request) -> SignedInStaff:
+    """The signed-in staff user, for changes: CSRF token checked (cookie sign-ons), and
+    read-only staff refused (403)."""
+    who = await staff_reading(request)
+    await _ill(request).check_csrf(request, who.signon)
+    if not who.may_change:
+        raise HTTPException(403, "Your staff account may look but not change anything.")
+    return who
+
+
+async def admin_changing(request: Request) -> SignedInStaff:
+    """As `staff_changing`, for administrators only (partners, routing rules, staff)."""
+    who = await staff_changing(request)
+    if who.user.role is not StaffRole.ADMIN:
+        raise HTTPException(403, "Only ILL administrators may change this.")
+    return who
