@@ -105,6 +105,7 @@ def create_app(
 def _add_ill(app: FastAPI, ill: IllWeb) -> None:
     from shelfnet.web.api_routes import api_app
     from shelfnet.web.ill_access import SignInRequired
+    from shelfnet.web.notice_routes import router as notice_router
     from shelfnet.web.patron_routes import router as patron_router
     from shelfnet.web.signin_routes import router as signin_router
     from shelfnet.web.staff_routes import router as staff_router
@@ -113,6 +114,7 @@ def _add_ill(app: FastAPI, ill: IllWeb) -> None:
     app.include_router(signin_router)
     app.include_router(patron_router)
     app.include_router(staff_router)
+    app.include_router(notice_router)
     app.mount("/api", api_app(ill))
     app.add_exception_handler(SignInRequired, _sign_in_required)  # type: ignore[arg-type]
 
