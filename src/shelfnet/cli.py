@@ -487,23 +487,33 @@ def ports(config: ConfigOpt = None, directory: DirectoryOpt = DEFAULT_DIRECTORY)
             listener.purpose,
         )
     for outbound in _outbound_ports(settings, directory):
-        service = "directory" if outbound.purpose.startswith("directory") else "search"
+        service = (
+            "directory"
+            if outbound.purpose.startswith("directory")
+            else "ill"
+            if outbound.purpose.startswith("ILL")
+            else "search"
+        )
         purpose = f"{outbound.purpose} ({outbound.targets:,})"
-        table.add_row(service, outbound.protocol, "*", str(outbound.port), "outbound", purpose)
+        address = "*"
+        if service == "ill":  # one named server, not many targets
+            purpose, address = outbound.purpose, outbound.samples[0][0]
+        table.add_row(service, outbound.protocol, address, str(outbound.port), "outbound", purpose)
     Console(highlight=False).print(table)
     where = settings.source or "embedded defaults (no shelfnet.toml)"
     err.print(f"settings from {where}")
 
 
 def _outbound_ports(settings: Settings, directory: str, samples: int = 3) -> list[OutboundPort]:
-    from shelfnet.doctor import directory_ports, outbound_ports, search_addresses
+    from shelfnet.doctor import directory_ports, outbound_ports, search_addresses, service_ports
 
     try:
         targets = directory_ports(directory)
     except Exception as exc:  # an unusable directory leaves the other rows worth printing
         err.print(f"directory {directory} not read: {exc}")
         targets = []
-    return outbound_ports(targets, search_addresses(settings), samples=samples)
+    found = outbound_ports(targets, search_addresses(settings), samples=samples)
+    return found + service_ports(settings)
 
 
 @app.command()

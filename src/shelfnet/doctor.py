@@ -111,6 +111,20 @@ def directory_ports(location: str) -> list[tuple[str, int, str]]:
         ]
 
 
+def service_ports(settings: Settings) -> list[OutboundPort]:
+    """Where the enabled services themselves connect: the ILL sign-in providers (LDAP,
+    PatronAPI, Symphony) named in ``[[ill.auth]]``."""
+    if not settings.ill.enabled or not settings.ill.auth:
+        return []
+    from shelfnet.ill.auth.chain import AuthChain, providers_from_config
+
+    chain = AuthChain(providers_from_config(settings.ill.auth, local_lookup=lambda _name: None))
+    return [
+        OutboundPort(end.port, end.protocol, end.purpose, 1, ((end.host, end.port),))
+        for end in chain.ports()
+    ]
+
+
 def search_addresses(settings: Settings) -> list[str]:
     """The addresses in the configured targets file (none when there is none)."""
     if settings.search.targets is None:

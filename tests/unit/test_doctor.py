@@ -126,3 +126,24 @@ def test_doctor_says_what_the_firewall_must_allow(
         result.output
     )
     assert f"port {free[0]} inbound" in result.output and ": free" in result.output
+
+
+def test_ill_sign_in_providers_are_outbound_ports(tmp_path: Path) -> None:
+    config = tmp_path / "shelfnet.toml"
+    config.write_text(
+        '[[ill.auth]]\nkind = "ldap"\nurl = "ldaps://ldap.example.edu"\n'
+        'bind_dn = "uid={username},ou=people,dc=example,dc=edu"\n'
+        '[[ill.auth]]\nkind = "patronapi"\nbase_url = "https://opac.example.edu:4500"\n',
+        encoding="utf-8",
+    )
+    from shelfnet.config import load_settings
+    from shelfnet.doctor import service_ports
+
+    found = {(p.port, p.samples) for p in service_ports(load_settings(config))}
+    assert found == {
+        (636, (("ldap.example.edu", 636),)),
+        (4500, (("opac.example.edu", 4500),)),
+    }
+    printed = CliRunner().invoke(app, ["ports", "--config", str(config)], env={"COLUMNS": "200"})
+    assert printed.exit_code == 0
+    assert "ldap.example.edu" in printed.stdout and "636" in printed.stdout
