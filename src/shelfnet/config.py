@@ -135,6 +135,43 @@ class DirectorySettings:
 
 
 @dataclass(frozen=True)
+class SmtpSettings:
+    """The mail server ILL notices go out through (``[ill.smtp]``); no host: nothing is sent."""
+
+    host: str = ""
+    """The SMTP server; empty: notices are queued but not sent."""
+    port: int = 587
+    """587 (submission, STARTTLS), 465 (implicit TLS) or 25."""
+    security: str = "starttls"
+    """``starttls``, ``ssl`` (implicit TLS) or ``none``."""
+    username: str = ""
+    """Sign in with this user (and ``password``); empty: no sign-in."""
+    password: str = ""
+    from_address: str = ""
+    """The notices' From address (``ill@library.example``)."""
+    timeout: float = 30.0
+    """Seconds for connecting and for each SMTP command."""
+
+
+@dataclass(frozen=True)
+class NoticeSettings:
+    """E-mail notices to patrons about their requests (``[ill.notices]``, docs/ill-notices.md)."""
+
+    enabled: bool = False
+    """Send the queued notices (they are queued whatever this says)."""
+    interval: float = 60.0
+    """Seconds between two rounds of the notice service (scan, overdue check, send)."""
+    overdue_every_days: int = 7
+    """An overdue loan gets a reminder once in every this many days."""
+    library_name: str = "the library"
+    """How notices name the library."""
+    base_url: str = ""
+    """The public address of the ILL pages (``https://ill.library.example``), for links."""
+    pickup_location: str = "the interlibrary loan desk"
+    """Where patrons collect loans, as notices say it."""
+
+
+@dataclass(frozen=True)
 class IllSettings:
     enabled: bool = True
     """The interlibrary-loan pages (patron, staff) and REST API, served by the web app."""
@@ -155,6 +192,10 @@ class IllSettings:
     auth: tuple[dict[str, Any], ...] = ()
     """Sign-in providers in order (``[[ill.auth]]`` tables: ``kind = "local"``, ``"ldap"``,
     ``"patronapi"``, ``"symphony"``; see docs/ill-auth.md). None: local accounts only."""
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    """The mail server for notices (``[ill.smtp]``)."""
+    notices: NoticeSettings = field(default_factory=NoticeSettings)
+    """E-mail notices to patrons (``[ill.notices]``)."""
 
 
 @dataclass(frozen=True)

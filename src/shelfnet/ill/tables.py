@@ -14,6 +14,9 @@ directory. Enumerations are stored as their string values, times as UTC, money a
     ill_routing_rules   routing rules by number, their conditions as JSON
     ill_signons         who is signed in to the web pages (hashed tokens; ``signon.py``)
     ill_api_keys        staff API keys for scripts (hashed; ``apikeys.py``)
+    ill_notice_templates  e-mail notice templates per (status or "overdue", request type)
+    ill_notices         the notice outbox: one row per notice, queued, sent, failed or skipped
+    ill_notice_cursors  how far the notice scanner has read ``ill_history``
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -246,3 +250,69 @@ class ApiKeyRow(Base):
     created: Mapped[datetime] = mapped_column(UTCDateTime())
     last_used: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     revoked: Mapped[bool] = mapped_column(Boolean)
+
+
+class NoticeTemplateRow(Base):
+    """A notice template (``notices/``): its subject and body are Jinja2 source."""
+
+    __tablename__ = "ill_notice_templates"
+    __table_args__ = (UniqueConstraint("event", "request_type", name="ill_notice_templates_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event: Mapped[str] = mapped_column(String(64))
+    """A status code, or ``overdue``."""
+    request_type: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str] = mapped_column(String(255))
+
+
+class NoticeRow(Base):
+    """One notice in the outbox, rendered when it was queued. A status change gives at most
+    one notice per template (``history_id``, ``template_id``); an overdue loan one per
+    template, due date and round."""
+
+    __tablename__ = "ill_notices"
+    __table_args__ = (
+        UniqueConstraint("history_id", "template_id", name="ill_notices_once_per_change"),
+        UniqueConstraint(
+            "transaction_id",
+            "template_id",
+            "due_date",
+            "overdue_round",
+            name="ill_notices_once_per_overdue_round",
+        ),
+        Index("ill_notices_due", "state", "next_attempt"),
+        Index("ill_notices_by_transaction", "transaction_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("ill_notice_templates.id"))
+    transaction_id: Mapped[int] = _transaction_id()
+    history_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ill_history.id", ondelete="CASCADE"), nullable=True
+    )
+    due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    overdue_round: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    recipient: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt: Mapped[datetime] = mapped_column(UTCDateTime())
+    lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_error: Mapped[str] = mapped_column(Text)
+    created: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class NoticeCursorRow(Base):
+    """How far a reader of ``ill_history`` has got: every row up to ``position`` is done."""
+
+    __tablename__ = "ill_notice_cursors"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)

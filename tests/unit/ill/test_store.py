@@ -110,7 +110,7 @@ def test_the_migrations_make_the_mapped_tables(store: IllStore) -> None:
     with store.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
         assert compare_metadata(context, Base.metadata) == []
-        assert context.get_current_revision() == "0002"
+        assert context.get_current_revision() == "0003"
 
 
 def test_the_store_shares_a_database_with_the_directory(location: str) -> None:
