@@ -533,6 +533,11 @@ def doctor(
     outbound = _outbound_ports(settings, directory, per_port)
     checks = asyncio.run(check_outbound(outbound, timeout=timeout))
     checks += check_inbound(settings, timeout=timeout)
+    if settings.ill.enabled:
+        from shelfnet.doctor import Check
+        from shelfnet.ill.notices.ports import notice_status
+
+        checks.append(Check(*notice_status(settings)))
     console = Console(highlight=False)
     for check in checks:
         console.print(("ok    " if check.ok else "FAIL  ") + check.text, markup=False)

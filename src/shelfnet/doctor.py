@@ -112,17 +112,25 @@ def directory_ports(location: str) -> list[tuple[str, int, str]]:
 
 
 def service_ports(settings: Settings) -> list[OutboundPort]:
-    """Where the enabled services themselves connect: the ILL sign-in providers (LDAP,
-    PatronAPI, Symphony) named in ``[[ill.auth]]``."""
-    if not settings.ill.enabled or not settings.ill.auth:
+    """Where the enabled services themselves connect: the ILL mail server (``[ill.smtp]``) and
+    sign-in providers (LDAP, PatronAPI, Symphony) named in ``[[ill.auth]]``."""
+    if not settings.ill.enabled:
         return []
-    from shelfnet.ill.auth.chain import AuthChain, providers_from_config
+    from shelfnet.ill.notices.ports import notice_ports
 
-    chain = AuthChain(providers_from_config(settings.ill.auth, local_lookup=lambda _name: None))
-    return [
-        OutboundPort(end.port, end.protocol, end.purpose, 1, ((end.host, end.port),))
-        for end in chain.ports()
+    found = [
+        OutboundPort(port, "tcp (smtp)", purpose, 1, ((host, port),))
+        for host, port, purpose in notice_ports(settings)
     ]
+    if settings.ill.auth:
+        from shelfnet.ill.auth.chain import AuthChain, providers_from_config
+
+        providers = providers_from_config(settings.ill.auth, local_lookup=lambda _name: None)
+        found += [
+            OutboundPort(end.port, end.protocol, end.purpose, 1, ((end.host, end.port),))
+            for end in AuthChain(providers).ports()
+        ]
+    return found
 
 
 def search_addresses(settings: Settings) -> list[str]:

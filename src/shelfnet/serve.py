@@ -47,10 +47,16 @@ class Running:
     announcements: list[str] = field(default_factory=list)
     directory_sync: asyncio.Task[None] | None = None
     """The AutoSync started with the services, when one is configured."""
+    notices: asyncio.Task[None] | None = None
+    """The ILL e-mail notices: queued from the status history, sent through SMTP."""
 
     async def close(self) -> None:
         if self.directory_sync is not None:
             self.directory_sync.cancel()  # the thread finishes its transaction on its own
+        if self.notices is not None:
+            self.notices.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.notices
         if self.web is not None:
             await self.web.close()
         if self.z3950 is not None:
@@ -185,6 +191,11 @@ async def _start_web(settings: Settings, running: Running, say: Callable[[str], 
             if accounts is not None:
                 say(f"ILL database was empty: loaded sample requests; their accounts: {accounts}")
     running.web = WebServer(app_from_settings(settings, local, ill))
+    if ill is not None:
+        from shelfnet.ill.notices.service import NoticeService
+
+        service = NoticeService.from_settings(ill.store, settings.ill)
+        running.notices = asyncio.create_task(service.run_forever(), name="ILL notices")
     await running.web.start(settings.web.host, settings.web.port)
     for host, port in running.web.addresses:
         shown = f"[{host}]" if ":" in host else host

@@ -139,7 +139,7 @@ def app_from_settings(
         timeout=search.timeout,
         max_records=search.max_records,
     )
-    return create_app(
+    app = create_app(
         configured_targets(settings, local),
         limits,
         max_sessions=settings.web.max_sessions,
@@ -148,6 +148,11 @@ def app_from_settings(
         directory=directory_location(settings),
         ill=ill,
     )
+    if ill is not None:
+        from shelfnet.web.notice_routes import configure
+
+        configure(app, settings.ill)
+    return app
 
 
 def directory_location(settings: Settings) -> str | Path:
