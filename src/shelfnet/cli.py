@@ -557,6 +557,8 @@ _SUBCOMMANDS = {
                 "Import, export and manage the local catalogue"),
     "directory": ("shelfnet.directory.commands", "directory_app",
                   "Import, edit and list Z39.50/SRU targets"),
+    "ill": ("shelfnet.ill.commands", "ill_app",
+            "Interlibrary loan: staff users, passwords and API keys"),
 }  # fmt: skip
 """Command groups: module, Typer app, help line."""
 

@@ -199,6 +199,19 @@ class IllSettings:
 
 
 @dataclass(frozen=True)
+class IsoIllSettings:
+    enabled: bool = True
+    """The ISO ILL (ISO 10161) listener: partners' requests become lending transactions."""
+    host: str = "127.0.0.1"
+    port: int = 1611
+    """ISO ILL's registered port."""
+    max_connections: int = 200
+    max_message_size: int = 1024 * 1024
+    """Largest APDU accepted; larger declared lengths are answered with an error report."""
+    idle_timeout: float = 300.0
+
+
+@dataclass(frozen=True)
 class Settings:
     data: DataSettings = field(default_factory=DataSettings)
     catalog: CatalogSettings = field(default_factory=CatalogSettings)
@@ -208,6 +221,7 @@ class Settings:
     search: SearchSettings = field(default_factory=SearchSettings)
     directory: DirectorySettings = field(default_factory=DirectorySettings)
     ill: IllSettings = field(default_factory=IllSettings)
+    isoill: IsoIllSettings = field(default_factory=IsoIllSettings)
     source: Path | None = None
     """The file these settings came from (None: embedded defaults)."""
 
@@ -366,7 +380,7 @@ def _check_ill(ill: IllSettings, source: Path) -> None:
             raise ConfigError(f"{source}: {exc}") from exc
 
 
-SERVICES = ("z3950", "sru", "web")
+SERVICES = ("z3950", "sru", "web", "isoill")
 
 
 def only_services(settings: Settings, names: list[str]) -> Settings:
@@ -383,6 +397,7 @@ def only_services(settings: Settings, names: list[str]) -> Settings:
         z3950=replace(settings.z3950, enabled=settings.z3950.enabled and "z3950" in names),
         sru=replace(settings.sru, enabled=settings.sru.enabled and "sru" in names),
         web=replace(settings.web, enabled=settings.web.enabled and "web" in names),
+        isoill=replace(settings.isoill, enabled=settings.isoill.enabled and "isoill" in names),
     )
 
 
@@ -420,5 +435,10 @@ def listeners(settings: Settings) -> list[Listener]:
                 purpose="web pages: federated search, directory"
                 + (", ILL patron and staff pages, REST API" if settings.ill.enabled else ""),
             )
+        )
+    if settings.isoill.enabled and settings.ill.enabled:
+        iso = settings.isoill
+        found.append(
+            Listener("isoill", "tcp", iso.host, iso.port, purpose="ISO ILL requests from partners")
         )
     return found

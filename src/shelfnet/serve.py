@@ -28,6 +28,8 @@ from shelfnet.sru.server import SruLimits, SruServer
 from shelfnet.z3950.server import ServerLimits, Z3950Server
 
 if TYPE_CHECKING:
+    from shelfnet.ill.protocols.isoill.server import IsoIllServer
+    from shelfnet.web.ill_access import IllWeb
     from shelfnet.web.server import WebServer
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,9 @@ class Running:
     """The AutoSync started with the services, when one is configured."""
     notices: asyncio.Task[None] | None = None
     """The ILL e-mail notices: queued from the status history, sent through SMTP."""
+    ill: IllWeb | None = None
+    """The ILL database and sign-ons the web pages and the ISO ILL listener share."""
+    isoill: IsoIllServer | None = None
 
     async def close(self) -> None:
         if self.directory_sync is not None:
@@ -57,6 +62,8 @@ class Running:
             self.notices.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self.notices
+        if self.isoill is not None:
+            await self.isoill.close()
         if self.web is not None:
             await self.web.close()
         if self.z3950 is not None:
@@ -97,8 +104,11 @@ async def start(settings: Settings, say: Callable[[str], None] = print) -> Runni
     try:
         if running.backend is not None:
             await _start_catalog_services(settings, running, running.backend)
+        ill = await _open_ill(settings, running, say)
         if settings.web.enabled:
-            await _start_web(settings, running, say)
+            await _start_web(settings, running, ill)
+        if ill is not None and settings.isoill.enabled:
+            await _start_isoill(settings, running, ill)
     except BaseException:
         await running.close()
         raise
@@ -172,7 +182,46 @@ async def _start_catalog_services(
             running.announcements.append(f"SRU     http://{host}:{port}/{database}")
 
 
-async def _start_web(settings: Settings, running: Running, say: Callable[[str], None]) -> None:
+async def _open_ill(
+    settings: Settings, running: Running, say: Callable[[str], None]
+) -> IllWeb | None:
+    """The ILL database (with the sample on first start), when a service uses it; its
+    e-mail notices start with it."""
+    if not settings.ill.enabled or not (settings.web.enabled or settings.isoill.enabled):
+        return None
+    from shelfnet.ill.notices.service import NoticeService
+    from shelfnet.web.ill_access import fill_sample_accounts, ill_from_settings
+
+    ill = await asyncio.to_thread(ill_from_settings, settings)
+    running.ill = ill
+    if settings.ill.sample:
+        accounts = await asyncio.to_thread(fill_sample_accounts, ill.store, settings.data.dir)
+        if accounts is not None:
+            say(f"ILL database was empty: loaded sample requests; their accounts: {accounts}")
+    service = NoticeService.from_settings(ill.store, settings.ill)
+    running.notices = asyncio.create_task(service.run_forever(), name="ILL notices")
+    return ill
+
+
+async def _start_isoill(settings: Settings, running: Running, ill: IllWeb) -> None:
+    from shelfnet.ill.protocols.isoill.apdus import SystemId
+    from shelfnet.ill.protocols.isoill.lending import store_requests
+    from shelfnet.ill.protocols.isoill.server import ServerLimits, start_server
+
+    iso = settings.isoill
+    limits = ServerLimits(iso.max_connections, iso.max_message_size, iso.idle_timeout)
+    running.isoill = await start_server(
+        store_requests(ill.store),
+        iso.host,
+        iso.port,
+        our_id=SystemId(settings.ill.symbol),
+        limits=limits,
+    )
+    for host, port in running.isoill.addresses:
+        running.announcements.append(f"ISO ILL {host}:{port}")
+
+
+async def _start_web(settings: Settings, running: Running, ill: IllWeb | None) -> None:
     from shelfnet.web.app import app_from_settings, local_address
     from shelfnet.web.server import WebServer
 
@@ -181,21 +230,7 @@ async def _start_web(settings: Settings, running: Running, say: Callable[[str], 
     if serving is not None and serving.addresses:
         host, port = serving.addresses[0]
         local = local_address(settings, host, port)
-    ill = None
-    if settings.ill.enabled:
-        from shelfnet.web.ill_access import fill_sample_accounts, ill_from_settings
-
-        ill = await asyncio.to_thread(ill_from_settings, settings)
-        if settings.ill.sample:
-            accounts = await asyncio.to_thread(fill_sample_accounts, ill.store, settings.data.dir)
-            if accounts is not None:
-                say(f"ILL database was empty: loaded sample requests; their accounts: {accounts}")
     running.web = WebServer(app_from_settings(settings, local, ill))
-    if ill is not None:
-        from shelfnet.ill.notices.service import NoticeService
-
-        service = NoticeService.from_settings(ill.store, settings.ill)
-        running.notices = asyncio.create_task(service.run_forever(), name="ILL notices")
     await running.web.start(settings.web.host, settings.web.port)
     for host, port in running.web.addresses:
         shown = f"[{host}]" if ":" in host else host

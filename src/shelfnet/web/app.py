@@ -149,9 +149,13 @@ def app_from_settings(
         ill=ill,
     )
     if ill is not None:
+        from shelfnet.ill.holdings import configured_lookup, install
         from shelfnet.web.notice_routes import configure
 
         configure(app, settings.ill)
+        # Staff look up holdings in our own catalogue and the directory's partner group.
+        our_catalogue = local or local_address(settings)
+        install(app, configured_lookup(our_catalogue, directory_location(settings)))
     return app
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shelfnet.config import DataSettings, Settings, WebSettings, only_services
+from shelfnet.config import DataSettings, IllSettings, Settings, WebSettings, only_services
 from shelfnet.serve import start
 
 
@@ -18,6 +18,7 @@ def test_serve_web_alone_announces_its_address_and_answers(tmp_path: Path) -> No
         only_services(Settings(), ["web"]),
         data=DataSettings(tmp_path / "data"),
         web=WebSettings(port=0),
+        ill=IllSettings(enabled=False),
     )
 
     async def scenario() -> tuple[list[str], int, str]:
@@ -56,3 +57,32 @@ def test_a_web_port_in_use_is_an_os_error(tmp_path: Path) -> None:
             blocker.close()
 
     asyncio.run(scenario())
+
+
+def test_serve_web_with_ill_loads_the_sample_and_announces_the_ill_pages(tmp_path: Path) -> None:
+    settings = replace(
+        only_services(Settings(), ["web"]),
+        data=DataSettings(tmp_path / "data"),
+        web=WebSettings(port=0),
+    )
+
+    async def scenario() -> tuple[list[str], int, int]:
+        said: list[str] = []
+        running = await start(settings, said.append)
+        try:
+            assert running.isoill is None, "serve web starts no ISO ILL listener"
+            base = next(line for line in said if "/ill/" in line).split()[-2]
+            async with httpx.AsyncClient() as client:
+                signin = await client.get(base + "signin")
+                api = await client.get(base.replace("/ill/", "/api/openapi.json"))
+        finally:
+            await running.close()
+        return said, signin.status_code, api.status_code
+
+    said, signin, api = asyncio.run(scenario())
+    assert signin == 200 and api == 200
+    assert any(line.startswith("ILL database was empty") for line in said)
+    assert any(line.endswith("/staff/ (staff)") for line in said)
+    accounts = (tmp_path / "data" / "ill-sample-accounts.txt").read_text(encoding="utf-8")
+    assert "admin" in accounts and "mjones" in accounts
+    assert (tmp_path / "data" / "ill-sample-accounts.txt").stat().st_mode & 0o077 == 0

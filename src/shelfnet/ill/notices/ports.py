@@ -21,8 +21,8 @@ def notice_ports(settings: Settings) -> list[tuple[str, int, str]]:
 
 
 def notice_status(settings: Settings) -> tuple[bool, str]:
-    """Whether notices go out, in a sentence for ``doctor`` (ok False: something to fix,
-    or sending is off while notices queue)."""
+    """Whether notices go out, in a sentence for ``doctor``. ok False: settings to fix. No
+    mail server, or sending switched off, is a choice (notices queue), not a fault."""
     ill = settings.ill
     if not ill.enabled:
         return True, "ILL e-mail notices: the ILL side is off"
@@ -30,11 +30,11 @@ def notice_status(settings: Settings) -> tuple[bool, str]:
     if found:
         return False, "ILL e-mail notices: " + " ".join(found)
     if not configured(ill.smtp):
-        return False, (
+        return True, (
             "ILL e-mail notices: no mail server ([ill.smtp] host): notices are queued, not sent"
         )
     if not ill.notices.enabled:
-        return False, (
+        return True, (
             "ILL e-mail notices: switched off ([ill.notices] enabled = false): notices are "
             "queued, not sent"
         )

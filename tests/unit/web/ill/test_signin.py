@@ -42,9 +42,7 @@ def test_a_sign_in_without_the_forms_token_is_refused(client: TestClient) -> Non
     assert answer.status_code == 403
 
 
-def test_a_sign_in_with_another_browsers_token_is_refused(
-    client: TestClient, app: object
-) -> None:
+def test_a_sign_in_with_another_browsers_token_is_refused(client: TestClient, app: object) -> None:
     with TestClient(app) as other:  # type: ignore[arg-type]
         token = csrf_token(other.get("/ill/signin").text)
     client.get("/ill/signin")
