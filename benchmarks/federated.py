@@ -129,6 +129,7 @@ def web_server(targets_file: Path, scratch: Path) -> Iterator[str]:
     """``shelfnet serve web`` with the targets file; yields its base URL."""
     config = scratch / "shelfnet.toml"
     config.write_text(
+        f'[data]\ndir = "{scratch / "data"}"\n[ill]\nenabled = false\n'
         f'[web]\nport = 0\nmax_sessions = 10\n[search]\ntargets = "{targets_file}"\n'
         f"max_records = {RECORDS}\ntimeout = 30\n",
         encoding="utf-8",
