@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
@@ -21,6 +21,9 @@ from sqlalchemy.orm import sessionmaker
 from shelfnet.ill.tables import ApiKeyRow
 
 PREFIX = "shl_"
+LAST_USED_EVERY = timedelta(minutes=1)
+"""How stale ``last_used`` may get: keeping it to the second would make every API call a
+write."""
 Clock = Callable[[], datetime]
 
 
@@ -47,8 +50,12 @@ def _utc_now() -> datetime:
 class ApiKeys:
     """API keys in the ILL database (the ``ill_api_keys`` table)."""
 
-    def __init__(self, engine: Engine, *, clock: Clock = _utc_now) -> None:
+    def __init__(
+        self, engine: Engine, *, clock: Clock = _utc_now, write_engine: Engine | None = None
+    ) -> None:
+        """``write_engine``: the store's engine for writers (``IllStore.write_engine``)."""
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._writes = sessionmaker(write_engine or engine, expire_on_commit=False)
         self._clock = clock
 
     def create(self, username: str, label: str = "") -> tuple[str, ApiKey]:
@@ -63,7 +70,7 @@ class ApiKeys:
             last_used=None,
             revoked=False,
         )
-        with self._sessions.begin() as session:
+        with self._writes.begin() as session:
             session.add(row)
             session.flush()
             return key, _value(row)
@@ -76,8 +83,15 @@ class ApiKeys:
             row = session.scalar(select(ApiKeyRow).where(ApiKeyRow.key_hash == _hash(key)))
             if row is None or row.revoked:
                 return None
-            row.last_used = self._clock()
-            return row.username
+            now = self._clock()
+            stale = row.last_used is None or now - row.last_used >= LAST_USED_EVERY
+            key_id, username = row.id, row.username
+        if stale:  # a write per minute at most, not per request
+            with self._writes.begin() as session:
+                session.execute(
+                    update(ApiKeyRow).where(ApiKeyRow.id == key_id).values(last_used=now)
+                )
+        return username
 
     def list(self, username: str | None = None) -> list[ApiKey]:
         query = select(ApiKeyRow).order_by(ApiKeyRow.id)
@@ -88,7 +102,7 @@ class ApiKeys:
 
     def revoke(self, key_id: int) -> bool:
         """Revoke a key; False when there is no such key."""
-        with self._sessions.begin() as session:
+        with self._writes.begin() as session:
             result = session.execute(
                 update(ApiKeyRow).where(ApiKeyRow.id == key_id).values(revoked=True)
             )

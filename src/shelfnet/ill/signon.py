@@ -51,8 +51,17 @@ def _utc_now() -> datetime:
 class SignOns:
     """Sign-ons in the ILL database (the ``ill_signons`` table)."""
 
-    def __init__(self, engine: Engine, *, hours: float = 12, clock: Clock = _utc_now) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        hours: float = 12,
+        clock: Clock = _utc_now,
+        write_engine: Engine | None = None,
+    ) -> None:
+        """``write_engine``: the store's engine for writers (``IllStore.write_engine``)."""
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._writes = sessionmaker(write_engine or engine, expire_on_commit=False)
         self._lifetime = timedelta(hours=hours)
         self._clock = clock
 
@@ -72,7 +81,7 @@ class SignOns:
             address=address[:64],
             agent=agent[:500],
         )
-        with self._sessions.begin() as session:
+        with self._writes.begin() as session:
             session.add(row)
             self._purge(session, now)
         return token, _value(row)
@@ -90,12 +99,12 @@ class SignOns:
     def end(self, token: str | None) -> None:
         """Sign out this browser."""
         if token:
-            with self._sessions.begin() as session:
+            with self._writes.begin() as session:
                 session.execute(delete(SignOnRow).where(SignOnRow.token_hash == _hash(token)))
 
     def end_all(self, kind: SignOnKind, username: str) -> int:
         """Sign the user out everywhere; how many sign-ons ended."""
-        with self._sessions.begin() as session:
+        with self._writes.begin() as session:
             result = session.execute(
                 delete(SignOnRow).where(
                     SignOnRow.kind == kind.value, SignOnRow.username == username

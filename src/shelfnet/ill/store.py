@@ -302,6 +302,13 @@ class IllStore:
         """The database engine, for the parts kept beside the store (sign-ons, API keys)."""
         return self._engine
 
+    @property
+    def write_engine(self) -> Engine:
+        """The engine for transactions that will write: on SQLite they take the write lock
+        when they begin (BEGIN IMMEDIATE), so two writers wait for each other instead of one
+        failing at once with "database is locked" when its read lock cannot be upgraded."""
+        return self._engine.execution_options(**{_WRITE: True})
+
     def close(self) -> None:
         self._engine.dispose()
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import jinja2
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import Response
+from fastapi.responses import PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
@@ -211,7 +211,9 @@ def templates() -> Jinja2Templates:
 
 
 def _error_page(request: Request, status: int, title: str, detail: str) -> Response:
-    context: WebContext = request.app.state.context
+    context: WebContext | None = getattr(request.app.state, "context", None)
+    if context is None:  # raised again from a mounted app (the REST API has answered JSON)
+        return PlainTextResponse(f"{title}: {detail}", status_code=status)
     return context.templates.TemplateResponse(
         request, "error.html", {"title": title, "detail": detail}, status_code=status
     )

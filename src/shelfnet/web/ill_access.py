@@ -102,8 +102,9 @@ class IllWeb:
         self.store = store
         self.symbol = symbol
         self.secure_cookies = secure_cookies
-        self.signons = SignOns(store.engine, hours=hours, clock=clock)
-        self.api_keys = ApiKeys(store.engine, clock=clock)
+        writes = store.write_engine
+        self.signons = SignOns(store.engine, hours=hours, clock=clock, write_engine=writes)
+        self.api_keys = ApiKeys(store.engine, clock=clock, write_engine=writes)
         self.clock = clock
         throttle = throttle or Throttle()
         patron_chain = AuthChain(self._patron_providers(auth))

@@ -68,7 +68,7 @@ from shelfnet.ill.notices.rendering import (
     title_of,
     variables,
 )
-from shelfnet.ill.store import _WRITE, IllStore, IllStoreError, UnknownRecord
+from shelfnet.ill.store import IllStore, IllStoreError, UnknownRecord
 from shelfnet.ill.tables import (
     HistoryRow,
     NoticeCursorRow,
@@ -123,7 +123,7 @@ class Outbox:
         self.settle = settle
         self._reads = sessionmaker(store.engine, expire_on_commit=False)
         # The store's marker: SQLite transactions on this engine begin IMMEDIATE (write lock).
-        writer = store.engine.execution_options(**{_WRITE: True})
+        writer = store.write_engine
         self._writes = sessionmaker(writer, expire_on_commit=False)
         self._clock = clock
         self._store = store
