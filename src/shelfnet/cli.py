@@ -559,6 +559,8 @@ _SUBCOMMANDS = {
                   "Import, edit and list Z39.50/SRU targets"),
     "ill": ("shelfnet.ill.commands", "ill_app",
             "Interlibrary loan: staff users, passwords and API keys"),
+    "records": ("shelfnet.marc.workbench_commands", "records_app",
+                "Cataloguer's workbench: validate, run macros on and export MARC records"),
 }  # fmt: skip
 """Command groups: module, Typer app, help line."""
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from shelfnet.ill.messaging.settings import MessagingSettings
 from shelfnet.marc.quality import Weights
 
 CONFIG_ENV = "SHELFNET_CONFIG"
@@ -196,6 +197,9 @@ class IllSettings:
     """The mail server for notices (``[ill.smtp]``)."""
     notices: NoticeSettings = field(default_factory=NoticeSettings)
     """E-mail notices to patrons (``[ill.notices]``)."""
+    messaging: MessagingSettings = field(default_factory=MessagingSettings)
+    """Messages to and from partner libraries (``[ill.messaging]``): the durable outbox for
+    ISO ILL and ISO 18626; its ``symbol`` is always ``[ill] symbol``."""
 
 
 @dataclass(frozen=True)
@@ -212,6 +216,18 @@ class IsoIllSettings:
 
 
 @dataclass(frozen=True)
+class Iso18626Settings:
+    enabled: bool = True
+    """The ISO 18626 endpoint (XML over HTTP), served by the web server."""
+    path: str = "/iso18626"
+    """Where partners POST their messages on the web server."""
+    agency_type: str = "ISIL"
+    """The type of our agency id (``ISIL``, ``OCLC``...); its value is ``[ill] symbol``."""
+    version: str = "1.2"
+    """The version of messages we start (``1.2`` or ``2021``); answers use the peer's."""
+
+
+@dataclass(frozen=True)
 class Settings:
     data: DataSettings = field(default_factory=DataSettings)
     catalog: CatalogSettings = field(default_factory=CatalogSettings)
@@ -222,6 +238,7 @@ class Settings:
     directory: DirectorySettings = field(default_factory=DirectorySettings)
     ill: IllSettings = field(default_factory=IllSettings)
     isoill: IsoIllSettings = field(default_factory=IsoIllSettings)
+    iso18626: Iso18626Settings = field(default_factory=Iso18626Settings)
     source: Path | None = None
     """The file these settings came from (None: embedded defaults)."""
 
@@ -305,6 +322,12 @@ def _convert(raw: Any, expected: Any, source: str, key: str) -> Any:
         return float(raw)
     if expected in (str, str | None) and isinstance(raw, str):
         return raw
+    if (
+        text.startswith("tuple[int")
+        and isinstance(raw, list)
+        and all(isinstance(item, int) and not isinstance(item, bool) for item in raw)
+    ):
+        return tuple(raw)
     if (
         text.startswith("tuple[dict")
         and isinstance(raw, list)
@@ -433,7 +456,12 @@ def listeners(settings: Settings) -> list[Listener]:
                 web.host,
                 web.port,
                 purpose="web pages: federated search, directory"
-                + (", ILL patron and staff pages, REST API" if settings.ill.enabled else ""),
+                + (", ILL patron and staff pages, REST API" if settings.ill.enabled else "")
+                + (
+                    f", ISO 18626 at {settings.iso18626.path}"
+                    if settings.ill.enabled and settings.iso18626.enabled
+                    else ""
+                ),
             )
         )
     if settings.isoill.enabled and settings.ill.enabled:

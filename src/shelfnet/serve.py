@@ -28,6 +28,8 @@ from shelfnet.sru.server import SruLimits, SruServer
 from shelfnet.z3950.server import ServerLimits, Z3950Server
 
 if TYPE_CHECKING:
+    from shelfnet.ill.messaging.ports import Adapter
+    from shelfnet.ill.messaging.service import MessagingService
     from shelfnet.ill.protocols.isoill.server import IsoIllServer
     from shelfnet.web.ill_access import IllWeb
     from shelfnet.web.server import WebServer
@@ -54,14 +56,18 @@ class Running:
     ill: IllWeb | None = None
     """The ILL database and sign-ons the web pages and the ISO ILL listener share."""
     isoill: IsoIllServer | None = None
+    messaging: MessagingService | None = None
+    """Messages to partners (the durable outbox) and from them (the ISO ILL inbox)."""
+    messaging_round: asyncio.Task[None] | None = None
 
     async def close(self) -> None:
         if self.directory_sync is not None:
             self.directory_sync.cancel()  # the thread finishes its transaction on its own
-        if self.notices is not None:
-            self.notices.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.notices
+        for task in (self.notices, self.messaging_round):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self.isoill is not None:
             await self.isoill.close()
         if self.web is not None:
@@ -200,7 +206,27 @@ async def _open_ill(
             say(f"ILL database was empty: loaded sample requests; their accounts: {accounts}")
     service = NoticeService.from_settings(ill.store, settings.ill)
     running.notices = asyncio.create_task(service.run_forever(), name="ILL notices")
+    running.messaging = messaging_service(settings, ill)
+    running.messaging_round = asyncio.create_task(
+        running.messaging.run_forever(), name="ILL messaging"
+    )
     return ill
+
+
+def messaging_service(settings: Settings, ill: IllWeb) -> MessagingService:
+    """The outbox and inbox for partner messages, with an adapter per partner protocol."""
+    from dataclasses import replace
+
+    from shelfnet.ill.messaging.isoill import IsoIllAdapter
+    from shelfnet.ill.messaging.service import MessagingService
+
+    messaging = replace(settings.ill.messaging, symbol=settings.ill.symbol)
+    adapters: dict[str, Adapter] = {"isoill": IsoIllAdapter(ill.store, messaging)}
+    if settings.iso18626.enabled:
+        from shelfnet.ill.messaging.iso18626 import Iso18626Adapter
+
+        adapters["iso18626"] = Iso18626Adapter(ill.store, messaging, settings)
+    return MessagingService(ill.store, messaging, adapters=adapters)
 
 
 async def _start_isoill(settings: Settings, running: Running, ill: IllWeb) -> None:
@@ -216,6 +242,7 @@ async def _start_isoill(settings: Settings, running: Running, ill: IllWeb) -> No
         iso.port,
         our_id=SystemId(settings.ill.symbol),
         limits=limits,
+        inbox=running.messaging.inbox if running.messaging is not None else None,
     )
     for host, port in running.isoill.addresses:
         running.announcements.append(f"ISO ILL {host}:{port}")

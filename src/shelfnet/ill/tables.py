@@ -17,6 +17,8 @@ directory. Enumerations are stored as their string values, times as UTC, money a
     ill_notice_templates  e-mail notice templates per (status or "overdue", request type)
     ill_notices         the notice outbox: one row per notice, queued, sent, failed or skipped
     ill_notice_cursors  how far the notice scanner has read ``ill_history``
+    ill_documents       delivered documents, received or sent (``delivery/documents.py``)
+    ill_document_links  their expiring download links (hashed tokens, optional password)
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -316,3 +319,135 @@ class NoticeCursorRow(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     position: Mapped[int] = mapped_column(Integer)
+
+
+class DocumentRow(Base):
+    """A delivered document (``delivery/documents.py``): received from a partner over the
+    delivery wire, or uploaded by staff to send. The files are on disk; the rows stay after
+    the files are purged."""
+
+    __tablename__ = "ill_documents"
+    __table_args__ = (
+        Index("ill_documents_by_state", "state", "received"),
+        Index("ill_documents_by_transaction", "transaction_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    direction: Mapped[str] = mapped_column(String(16))
+    """``received`` or ``outgoing``."""
+    sender: Mapped[str] = mapped_column(String(64))
+    receiver: Mapped[str] = mapped_column(String(64))
+    ill_number: Mapped[str] = mapped_column(String(64))
+    transaction_number: Mapped[str] = mapped_column(String(64))
+    transaction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ill_transactions.id", ondelete="SET NULL"), nullable=True
+    )
+    media_type: Mapped[str] = mapped_column(String(64))
+    file_name: Mapped[str] = mapped_column(Text)
+    notes: Mapped[str] = mapped_column(Text)
+    original_path: Mapped[str] = mapped_column(Text)
+    pdf_path: Mapped[str | None] = mapped_column(Text, nullable=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    received: Mapped[datetime] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    changed: Mapped[datetime] = mapped_column(UTCDateTime())
+    changed_by: Mapped[str] = mapped_column(String(255))
+
+
+class DocumentLinkRow(Base):
+    """A download link to a document: the SHA-256 of its token, never the token; expiring
+    at a time or after a number of views, whichever comes first."""
+
+    __tablename__ = "ill_document_links"
+    __table_args__ = (Index("ill_document_links_by_expiry", "expires"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("ill_documents.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    """``patron`` (signed-in download) or ``exchange`` (password link for a partner)."""
+    created: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires: Mapped[datetime] = mapped_column(UTCDateTime())
+    max_views: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    views: Mapped[int] = mapped_column(Integer)
+    password_hash: Mapped[str | None] = mapped_column(Text, nullable=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    """Wrong passwords since the last right one."""
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class MessageRow(Base):
+    """One protocol message (``messaging/``), in or out, kept with its transaction.
+
+    Outgoing rows are the message outbox: ``state`` queued, sent or failed, with a lease and
+    the next attempt. ``key`` makes each message unique: an outgoing one per (history line,
+    kind) or per incoming message it answers; an incoming one per (protocol, transaction id,
+    message type, service date-time), so a repeated message is recognised."""
+
+    __tablename__ = "ill_messages"
+    __table_args__ = (
+        Index("ill_messages_due", "direction", "state", "next_attempt"),
+        Index("ill_messages_by_transaction", "transaction_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    transaction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ill_transactions.id", ondelete="CASCADE"), nullable=True
+    )
+    history_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ill_history.id", ondelete="SET NULL"), nullable=True
+    )
+    direction: Mapped[str] = mapped_column(String(8))
+    """``in`` or ``out``."""
+    protocol: Mapped[str] = mapped_column(String(16))
+    partner: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    """The message type in the protocol's words (an ISO ILL APDU type such as ``shipped``)."""
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    summary: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_error: Mapped[str] = mapped_column(Text)
+    created: Mapped[datetime] = mapped_column(UTCDateTime())
+    done: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    """When it was delivered (out) or applied (in)."""
+
+
+class MessageCursorRow(Base):
+    """How far the message scanner has read ``ill_history``."""
+
+    __tablename__ = "ill_message_cursors"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class IsoIllStateRow(Base):
+    """An ISO ILL transaction's protocol state at our end (``states.py``), kept so that a
+    restarted listener or sender still knows where each transaction stands."""
+
+    __tablename__ = "ill_isoill_states"
+    __table_args__ = (Index("ill_isoill_states_by_transaction", "transaction_id"),)
+
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    initial_requester: Mapped[str] = mapped_column(String(64), primary_key=True)
+    group_qualifier: Mapped[str] = mapped_column(String(255), primary_key=True)
+    qualifier: Mapped[str] = mapped_column(String(255), primary_key=True)
+    sub_qualifier: Mapped[str] = mapped_column(String(255), primary_key=True)
+    state: Mapped[str] = mapped_column(String(32))
+    previous: Mapped[str] = mapped_column(String(32))
+    last_apdu: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    last_initiator: Mapped[str] = mapped_column(Text)
+    last_transition: Mapped[str] = mapped_column(String(16))
+    requested: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    transaction_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """Our transaction (borrowing or lending) that this protocol transaction belongs to."""
+    updated: Mapped[datetime] = mapped_column(UTCDateTime())

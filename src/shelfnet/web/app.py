@@ -29,6 +29,9 @@ from shelfnet.web.directory_access import DirectoryAccess
 from shelfnet.web.sessions import Clock, SearchFunction, SessionStore, new_session_id
 
 if TYPE_CHECKING:
+    from fastapi import APIRouter
+
+    from shelfnet.ill.protocols.iso18626.callbacks import Callbacks
     from shelfnet.web.ill_access import IllWeb, SignInRequired
 
 HERE = Path(__file__).resolve().parent
@@ -156,7 +159,28 @@ def app_from_settings(
         # Staff look up holdings in our own catalogue and the directory's partner group.
         our_catalogue = local or local_address(settings)
         install(app, configured_lookup(our_catalogue, directory_location(settings)))
+        if settings.iso18626.enabled:
+            app.include_router(iso18626_router(settings, ill))
     return app
+
+
+def iso18626_router(settings: Settings, ill: IllWeb) -> APIRouter:
+    """The ISO 18626 endpoint: partners' messages become (and move) transactions."""
+    from shelfnet.ill.protocols.iso18626.endpoint import create_router
+
+    return create_router(incoming_18626(settings, ill), path=settings.iso18626.path)
+
+
+def incoming_18626(settings: Settings, ill: IllWeb) -> Callbacks:
+    """What the endpoint does with messages: the message log's callbacks when messaging
+    keeps one for ISO 18626, else the store's own."""
+    try:
+        from shelfnet.ill.messaging.iso18626 import logged_callbacks
+    except ImportError:
+        from shelfnet.ill.protocols.iso18626.backend import store_callbacks
+
+        return store_callbacks(ill.store)
+    return logged_callbacks(ill.store, settings)
 
 
 def directory_location(settings: Settings) -> str | Path:

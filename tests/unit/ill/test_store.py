@@ -128,9 +128,9 @@ def test_the_store_shares_a_database_with_the_directory(location: str) -> None:
 
 
 def test_a_store_from_a_newer_shelfnet_is_refused(new_store: NewStore, location: str) -> None:
-    engine = new_store()._engine
+    engine = new_store().engine
     with engine.begin() as connection:
-        connection.execute(sqlalchemy.text(f"UPDATE {VERSION_TABLE} SET version_num = '9999'"))
+        connection.execute(sqlalchemy.text(f"INSERT INTO {VERSION_TABLE} VALUES ('9999')"))
     with pytest.raises(IllStoreError, match="newer shelfnet"):
         open_ill_store(location)
 

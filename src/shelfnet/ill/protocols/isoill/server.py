@@ -8,6 +8,16 @@ its note, which is what yaz-illclient waits for. A Status-Query gets the same re
 allowed APDUs are passed to ``on_apdu`` and need no answer. Refused APDUs and unreadable
 bytes get a Status-Or-Error-Report with the standard's error; after unreadable framing the
 connection is closed. A failing session never affects the others.
+
+With an ``inbox`` (``shelfnet.ill.messaging.inbox.IsoIllInbox``) the listener serves both
+ends of a transaction and keeps no state of its own: for each APDU it asks the inbox for
+our role (responder for what requesters send, requester for Shipped, ILL-Answer, Checked-In
+and the like), whether it is a repeat (acknowledged, nothing done), whether the sender is a
+partner it accepts, and the transaction's stored protocol state; the protocol core checks
+the APDU against that state, and the inbox files it (log, state, transaction) in one go.
+Every filed APDU is acknowledged with a Status-Or-Error-Report, so the sending partner knows
+it arrived; an APDU the inbox could not file gets ``unable-to-perform`` and may be sent
+again.
 """
 
 from __future__ import annotations
@@ -17,15 +27,19 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Protocol
 
+from shelfnet.ill.protocols.isoill import codec
 from shelfnet.ill.protocols.isoill.apdus import (
     Apdu,
     ApduType,
     ErrorReport,
     IllRequest,
     ReportSource,
+    StatusOrErrorReport,
     SystemId,
     UnableToPerform,
+    apdu_from_value,
 )
 from shelfnet.ill.protocols.isoill.lending import OnRequest, draft_from_request
 from shelfnet.ill.protocols.isoill.ports import ISOILL_PORT
@@ -40,11 +54,38 @@ from shelfnet.ill.protocols.isoill.protocol import (
     transaction_key,
 )
 from shelfnet.ill.protocols.isoill.states import Role, State
+from shelfnet.z3950 import errors as z3950_errors
+from shelfnet.z3950.ber import tlv_end
 
 log = logging.getLogger("shelfnet.ill.isoill.server")
 
 READ_SIZE = 64 * 1024
 OnApdu = Callable[[Apdu, State], None]
+
+
+class Inbox(Protocol):
+    """Where a listener files APDUs durably (blocking calls: run in threads)."""
+
+    def role_of(self, apdu: Apdu) -> Role:
+        """Our end of the APDU's transaction."""
+        ...
+
+    def duplicate(self, apdu: Apdu) -> bool:
+        """Whether the APDU was filed before (it is acknowledged and nothing happens)."""
+        ...
+
+    def admit(self, apdu: Apdu, role: Role) -> ErrorReport | None:
+        """None, or the error report refusing the APDU (e.g. an unknown agency)."""
+        ...
+
+    def load_state(self, role: Role, key: TransactionKey) -> Transaction | None:
+        """The transaction's stored protocol state."""
+        ...
+
+    def handle(self, apdu: Apdu, role: Role, state: Transaction | None, raw: bytes) -> str:
+        """File an APDU the state table accepted, with its new protocol state; the note
+        of the acknowledgement."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -64,9 +105,11 @@ class IsoIllServer:
         our_id: SystemId | None = None,
         on_apdu: OnApdu | None = None,
         limits: ServerLimits | None = None,
+        inbox: Inbox | None = None,
     ) -> None:
         self.on_request = on_request
         self.on_apdu = on_apdu
+        self.inbox = inbox
         self.our_id = our_id or SystemId()
         self.limits = limits or ServerLimits()
         self.transactions: dict[TransactionKey, Transaction] = {}
@@ -110,9 +153,11 @@ async def start_server(
     our_id: SystemId | None = None,
     on_apdu: OnApdu | None = None,
     limits: ServerLimits | None = None,
+    inbox: Inbox | None = None,
 ) -> IsoIllServer:
-    """Start a listener on ``host:port`` (port 0: any free port, see ``addresses``)."""
-    server = IsoIllServer(on_request, our_id=our_id, on_apdu=on_apdu, limits=limits)
+    """Start a listener on ``host:port`` (port 0: any free port, see ``addresses``). With an
+    ``inbox``, APDUs go there (``on_request`` and ``on_apdu`` are not called)."""
+    server = IsoIllServer(on_request, our_id=our_id, on_apdu=on_apdu, limits=limits, inbox=inbox)
     await server.start(host, port)
     return server
 
@@ -135,7 +180,10 @@ class Session:
 
     async def run(self) -> None:
         try:
-            await self._serve()
+            if self.server.inbox is None:
+                await self._serve()
+            else:
+                await InboxSession(self, self.server.inbox).serve()
         except (ConnectionError, OSError, TimeoutError):
             pass  # the requester went away or went quiet
         except Exception:  # a bug here must cost one session, never the server
@@ -200,3 +248,109 @@ class Session:
     async def _write(self, data: bytes) -> None:
         self.writer.write(data)
         await self.writer.drain()
+
+
+class InboxSession:
+    """A connection whose APDUs go to an inbox: framing here, one protocol core per APDU
+    with the transaction's stored state."""
+
+    def __init__(self, session: Session, inbox: Inbox) -> None:
+        self.session = session
+        self.server = session.server
+        self.inbox = inbox
+        self.buffer = bytearray()
+        self.eof = False
+
+    async def serve(self) -> None:
+        limit = self.server.limits.max_message_size
+        while True:
+            try:
+                end = tlv_end(self.buffer, 0, limit)
+            except z3950_errors.DecodeError:
+                end = -1
+            if end == -1 or (end is None and self.eof and self.buffer):
+                await self._framing_lost()
+                return
+            if end is None:
+                if self.eof:
+                    return
+                data = await asyncio.wait_for(
+                    self.session.reader.read(READ_SIZE), self.server.limits.idle_timeout
+                )
+                self.eof = not data
+                self.buffer += data
+                continue
+            frame = bytes(self.buffer[:end])
+            del self.buffer[:end]
+            await self._frame(frame)
+
+    async def _framing_lost(self) -> None:
+        # The protocol core says what is wrong with the bytes; the connection then closes.
+        core = self.session.protocol
+        core.receive_data(bytes(self.buffer))
+        core.receive_data(b"")
+        event = core.next_event()
+        if isinstance(event, ProtocolError):
+            await self.session._write(core.send(event.reply))
+
+    def _core(self, role: Role, key: TransactionKey, state: Transaction | None) -> Connection:
+        return Connection(
+            role,
+            our_id=self.server.our_id,
+            max_apdu_size=self.server.limits.max_message_size,
+            transactions={} if state is None else {key: state},
+        )
+
+    async def _frame(self, frame: bytes) -> None:
+        try:
+            apdu = apdu_from_value(*codec.decode_apdu(frame))
+        except Exception:  # the core gives the standard's answer to undecodable APDUs
+            core = self.session.protocol
+            core.receive_data(frame)
+            event = core.next_event()
+            if isinstance(event, (ProtocolError, ApduRefused)):
+                await self.session._write(core.send(event.reply))
+            return
+        inbox = self.inbox
+        role = inbox.role_of(apdu)
+        key = transaction_key(apdu.transaction_id)
+        state = await asyncio.to_thread(inbox.load_state, role, key)
+        core = self._core(role, key, state)
+        if await asyncio.to_thread(inbox.duplicate, apdu):
+            await self._write(core, core.status_report(apdu, "already received"))
+            return
+        refusal = await asyncio.to_thread(inbox.admit, apdu, role)
+        if refusal is not None:
+            reply = core.status_report(apdu, refusal.correlation_information)
+            await self._write(core, replace(reply, error_report=refusal, status_report=None))
+            return
+        core.receive_data(frame)
+        event = core.next_event()
+        if isinstance(event, (ApduRefused, ProtocolError)):
+            log.info("ISO ILL APDU refused: %s", event.reason)
+            await self._write(core, event.reply)
+            return
+        assert isinstance(event, ApduReceived)
+        if apdu.TYPE is ApduType.STATUS_QUERY:
+            await self._write(core, core.status_report(apdu))
+            return
+        try:
+            note = await asyncio.to_thread(
+                inbox.handle, apdu, role, core.transactions.get(key), frame
+            )
+        except Exception:
+            log.exception("ISO ILL %s could not be filed", apdu.TYPE.value)
+            report = ErrorReport(
+                apdu.TYPE.identifier,
+                ReportSource.USER,
+                unable_to_perform=UnableToPerform.RESOURCE_LIMITATION,
+            )
+            retry = self._core(role, key, state)
+            reply = retry.status_report(apdu, "could not be filed; send it again")
+            await self._write(retry, replace(reply, error_report=report))
+            return
+        if apdu.TYPE is not ApduType.STATUS_OR_ERROR_REPORT:
+            await self._write(core, core.status_report(apdu, note))
+
+    async def _write(self, core: Connection, reply: StatusOrErrorReport) -> None:
+        await self.session._write(core.send(reply))
