@@ -71,6 +71,7 @@ def create_app(
     location (a file or a database URL) for the directory pages; ``ill``: the interlibrary
     loan pages and REST API (none: the app has no ILL side)."""
     from shelfnet.web.directory_routes import router as directory_router
+    from shelfnet.web.editor_routes import install as install_editor
     from shelfnet.web.search_routes import router
 
     store = SessionStore(
@@ -97,6 +98,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(router)
     app.include_router(directory_router)
+    install_editor(app)
     if ill is not None:
         _add_ill(app, ill)
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
