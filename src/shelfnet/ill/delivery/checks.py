@@ -95,17 +95,23 @@ def describe(head: bytes) -> str:
     return "of an unknown type"
 
 
-def check_document(path: Path, media_type: str, options: CheckOptions | None = None) -> Verdict:
-    """Accept the file at ``path`` as ``media_type`` (PDF or TIFF), or say why not."""
+def check_document(
+    path: Path,
+    media_type: str,
+    options: CheckOptions | None = None,
+    scanned: ZipScan | None = None,
+) -> Verdict:
+    """Accept the file at ``path`` as ``media_type`` (PDF or TIFF), or say why not.
+    ``scanned``: its bytes were fed to a `ZipScan` as they were written."""
     options = options or CheckOptions()
     try:
-        return _check(path, media_type, options)
+        return _check(path, media_type, options, scanned)
     except Exception as exc:  # a parser bug must refuse the file, never crash the server
         log.exception("checking %s failed", path)
         return Rejected(RefusalCode.DAMAGED, f"the file could not be checked: {exc}")
 
 
-def _check(path: Path, media_type: str, options: CheckOptions) -> Verdict:
+def _check(path: Path, media_type: str, options: CheckOptions, scanned: ZipScan | None) -> Verdict:
     with path.open("rb") as file:
         head = file.read(PDF_SIGNATURE_WINDOW + len(PDF_SIGNATURE))
     found = sniff(head)
@@ -115,7 +121,7 @@ def _check(path: Path, media_type: str, options: CheckOptions) -> Verdict:
         return Rejected(
             RefusalCode.MEDIA_TYPE_MISMATCH, f"declared {media_type} but the file is {found}"
         )
-    evidence = zip_evidence(path)
+    evidence = zip_evidence(path, scanned)
     if evidence is not None:
         return Rejected(RefusalCode.POLYGLOT, f"the file is also a ZIP archive: {evidence}")
     if found == PDF:
@@ -166,26 +172,44 @@ def check_tiff(path: Path, options: CheckOptions) -> Verdict:
     return Accepted(TIFF, frames)
 
 
-def zip_evidence(path: Path) -> str | None:
-    """Why the file would also open as a ZIP archive, or None."""
+class ZipScan:
+    """Looks for ZIP records in a file as its bytes go by, so a document received over the
+    network is scanned while it arrives instead of being read again afterwards."""
+
+    OVERLAP = 46
+    """The longest fixed record part looked at: a record split between two blocks is found."""
+
+    def __init__(self) -> None:
+        self.offset = 0
+        self.evidence: str | None = None
+        self._carry = b""
+
+    def feed(self, block: bytes) -> None:
+        if self.evidence is not None or not block:
+            return
+        data = self._carry + block
+        base = self.offset - len(self._carry)
+        found = _zip_record(data)
+        if found is not None:
+            self.evidence = f"a ZIP {found[1]} header at byte {base + found[0]}"
+        self._carry = data[-self.OVERLAP :]
+        self.offset += len(block)
+
+
+def zip_evidence(path: Path, scanned: ZipScan | None = None) -> str | None:
+    """Why the file would also open as a ZIP archive, or None. ``scanned``: the file's bytes
+    already went through a `ZipScan` (only its end is read again)."""
     if zipfile.is_zipfile(path):
         return "it has an end-of-central-directory record"
-    overlap = 46  # the longest fixed record part we look at
+    if scanned is not None:
+        return scanned.evidence
+    scan = ZipScan()
     with path.open("rb") as file:
-        offset = 0
-        carry = b""
-        while True:
-            block = file.read(SCAN_CHUNK)
-            if not block:
+        while block := file.read(SCAN_CHUNK):
+            scan.feed(block)
+            if scan.evidence is not None:
                 break
-            data = carry + block
-            base = offset - len(carry)
-            found = _zip_record(data)
-            if found is not None:
-                return f"a ZIP {found[1]} header at byte {base + found[0]}"
-            carry = data[-overlap:]
-            offset += len(block)
-    return None
+    return scan.evidence
 
 
 def _zip_record(data: bytes) -> tuple[int, str] | None:

@@ -247,7 +247,7 @@ class Session:
             return Refusal(RefusalCode.HASH_MISMATCH, f"the body's SHA-256 is {file.sha256}")
         await asyncio.to_thread(file.finish)
         verdict = await asyncio.to_thread(
-            check_document, file.path, header.media_type, self.server.checks
+            check_document, file.path, header.media_type, self.server.checks, file.zip_scan
         )
         if isinstance(verdict, Rejected):
             return Refusal(verdict.code, verdict.reason)

@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 from typing import BinaryIO
 
+from shelfnet.ill.delivery.checks import ZipScan
 from shelfnet.ill.delivery.protocol import PDF, TIFF
 
 EXTENSIONS = {PDF: ".pdf", TIFF: ".tif"}
@@ -57,10 +58,13 @@ class SpoolFile:
         self.size = 0
         self._file: BinaryIO | None = file
         self._hash = hashlib.sha256()
+        self.zip_scan = ZipScan()
+        """ZIP records seen in the bytes written (a polyglot), found while they arrive."""
 
     def write(self, data: bytes) -> None:
         assert self._file is not None, "already finished"
         self._hash.update(data)
+        self.zip_scan.feed(data)
         view = memoryview(data)
         while view:
             written = self._file.write(view)

@@ -230,3 +230,18 @@ def test_an_empty_file_is_refused(tmp_path: Path) -> None:
 )
 def test_sniff_reads_the_signature(head: bytes, expected: str | None) -> None:
     assert sniff(head + b"\0" * 16) == expected
+
+
+def test_a_zip_record_split_between_two_received_blocks_is_found() -> None:
+    from shelfnet.ill.delivery.checks import ZipScan
+
+    record = b"PK\x03\x04" + bytes([20, 0, 0, 0, 8, 0]) + bytes(16) + b"\x05\x00\x00\x00"
+    document = b"%PDF-1.7\n" + bytes(5000) + record + b"x.txt" + bytes(100)
+    cut = document.index(b"PK\x03\x04") + 3
+    scan = ZipScan()
+    for block in (document[:cut], document[cut:]):
+        scan.feed(block)
+    assert scan.evidence == f"a ZIP local file header at byte {cut - 3}"
+    clean = ZipScan()
+    clean.feed(b"%PDF-1.7\n" + bytes(5000))
+    assert clean.evidence is None
