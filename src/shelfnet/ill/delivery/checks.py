@@ -187,12 +187,22 @@ class ZipScan:
     def feed(self, block: bytes) -> None:
         if self.evidence is not None or not block:
             return
-        data = self._carry + block
-        base = self.offset - len(self._carry)
-        found = _zip_record(data)
+        # The block itself, then the seam with the one before (a record cut in two there):
+        # searching in place, never copying the block.
+        found = _zip_record(block)
         if found is not None:
-            self.evidence = f"a ZIP {found[1]} header at byte {base + found[0]}"
-        self._carry = data[-self.OVERLAP :]
+            self.evidence = f"a ZIP {found[1]} header at byte {self.offset + found[0]}"
+        elif self._carry:
+            seam = self._carry + block[: self.OVERLAP]
+            found = _zip_record(seam)
+            if found is not None:
+                at = self.offset - len(self._carry) + found[0]
+                self.evidence = f"a ZIP {found[1]} header at byte {at}"
+        self._carry = (
+            (self._carry + block)[-self.OVERLAP :]
+            if len(block) < self.OVERLAP
+            else (block[-self.OVERLAP :])
+        )
         self.offset += len(block)
 
 

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 from fpdf import FPDF
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 
 from shelfnet.ill.delivery.checks import (
@@ -245,3 +247,23 @@ def test_a_zip_record_split_between_two_received_blocks_is_found() -> None:
     clean = ZipScan()
     clean.feed(b"%PDF-1.7\n" + bytes(5000))
     assert clean.evidence is None
+
+
+@given(st.binary(max_size=300), st.binary(max_size=300), st.lists(st.integers(1, 64), max_size=20))
+def test_a_zip_scan_finds_the_same_record_however_the_bytes_are_cut(
+    before: bytes, after: bytes, cuts: list[int]
+) -> None:
+    from shelfnet.ill.delivery.checks import ZipScan
+
+    record = b"PK\x01\x02" + bytes([20, 0, 20, 0, 0, 0, 8, 0]) + bytes(16) + b"\x05\x00"
+    data = before + record + bytes(30) + after
+    whole = ZipScan()
+    whole.feed(data)
+    pieces = ZipScan()
+    at = 0
+    for cut in [*cuts, len(data)]:
+        pieces.feed(data[at : at + cut])
+        at += cut
+    pieces.feed(data[at:])
+    assert whole.evidence is not None
+    assert pieces.evidence == whole.evidence
