@@ -104,7 +104,7 @@ def server(url: str, scratch: Path, cpu: int | None) -> Iterator[tuple[str, int]
     port = _free_port()
     config = scratch / "shelfnet.toml"
     config.write_text(
-        f'[data]\ndir = "{scratch}"\n[web]\nport = {port}\n[ill]\nurl = "{url}"\nsample = false\n',
+        f'[data]\ndir = "{scratch}"\n[web]\nport = {port}\n[ill]\nurl = "{url}"\nsample = false\n[iso18626]\nenabled = false\n',
         encoding="utf-8",
     )
     argv = [sys.executable, "-m", "shelfnet", "serve", "web", "--config", str(config)]
@@ -190,9 +190,13 @@ async def load(
 def run(count: int, clients: int, per: int) -> Result:
     cpus = sorted(os.sched_getaffinity(0))
     server_cpu = cpus[0] if len(cpus) > 1 else None
-    with tempfile.TemporaryDirectory(prefix="bench-ill-") as scratch_name:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-ill-") as scratch_name,
+        # Its own folder: the server runs as postgres, which may not enter the scratch one.
+        tempfile.TemporaryDirectory(prefix="bench-ill-pg-") as pg_root,
+    ):
         scratch = Path(scratch_name)
-        with start_cluster(scratch / "pg") as cluster:
+        with start_cluster(Path(pg_root)) as cluster:
             url = cluster.create_database(prefix="ill")
             started = time.perf_counter()
             key, queues, ids = prepare(url, count)

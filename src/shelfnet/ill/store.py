@@ -61,6 +61,7 @@ from shelfnet.ill.tables import (
     NoteRow,
     PartnerRow,
     PatronRow,
+    QueueCountRow,
     RoutingRuleRow,
     StaffRow,
     TransactionRow,
@@ -537,15 +538,22 @@ class IllStore:
             return [_queue_item(row) for row in rows]
 
     def queue_counts(self) -> dict[tuple[ProcessType, Status], int]:
-        """How many transactions wait in each queue that is not empty."""
-        query = select(TransactionRow.process_type, TransactionRow.status, func.count()).group_by(
-            TransactionRow.status, TransactionRow.process_type
-        )
+        """How many transactions wait in each queue that is not empty (counts the database
+        keeps up to date itself: ``ill_queue_counts``)."""
+        query = select(QueueCountRow.process_type, QueueCountRow.status, QueueCountRow.count)
         with self._reading() as session:
             return {
                 (ProcessType(process), Status(status)): count
-                for process, status, count in session.execute(query)
+                for process, status, count in session.execute(query.where(QueueCountRow.count > 0))
             }
+
+    def queue_count(self, status: Status, process_type: ProcessType) -> int:
+        """How many transactions are in one queue."""
+        query = select(QueueCountRow.count).where(
+            QueueCountRow.process_type == process_type.value, QueueCountRow.status == status.value
+        )
+        with self._reading() as session:
+            return session.scalar(query) or 0
 
     def search(
         self,

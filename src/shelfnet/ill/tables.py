@@ -451,3 +451,14 @@ class IsoIllStateRow(Base):
     transaction_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     """Our transaction (borrowing or lending) that this protocol transaction belongs to."""
     updated: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class QueueCountRow(Base):
+    """How many transactions are in one queue: kept by triggers on ``ill_transactions``
+    (migration 0005), never written by the code."""
+
+    __tablename__ = "ill_queue_counts"
+
+    process_type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    status: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)

@@ -409,7 +409,7 @@ def queue(
     if status not in allowed(process_type):
         raise HTTPException(404, f'{process_type.value} has no queue "{status.display}".')
     items = store.queue(status, process_type, offset=offset, limit=limit)
-    total = store.queue_counts().get((process_type, status), 0)
+    total = store.queue_count(status, process_type)
     return m.QueuePage(
         process_type=process_type,
         status=status,

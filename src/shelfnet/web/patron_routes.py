@@ -297,11 +297,18 @@ def _detail_page(
             "history": list(reversed(history)),
             "actions": [action.value for action in _patron_actions(transaction)],
             "delivered": transaction.status is Status.DELIVERED_TO_WEB,
-            "files": None,
+            "files": _files(request, transaction),
             "error": error,
         },
         status=status,
     )
+
+
+def _files(request: Request, transaction: Transaction) -> list[Any]:
+    """The request's delivered files (``delivery_routes``), none before any was delivered."""
+    from shelfnet.web.delivery_routes import patron_files
+
+    return list(patron_files(_ill(request), transaction))
 
 
 @router.get("/ill/requests/{transaction_id}", name="patron_request")

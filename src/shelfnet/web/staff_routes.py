@@ -188,7 +188,7 @@ async def queue(
     process_type, queue_status = _place(process, status)
 
     def read(store: IllStore) -> tuple[int, list[QueueItem], Transaction | None]:
-        total = store.queue_counts().get((process_type, queue_status), 0)
+        total = store.queue_count(queue_status, process_type)
         offset = (page - 1) * PAGE_SIZE
         items = store.queue(queue_status, process_type, offset=offset, limit=PAGE_SIZE)
         return total, items, _moved(store, moved)

@@ -4,6 +4,7 @@ search and reports."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import threading
 from dataclasses import replace
@@ -667,3 +668,41 @@ def test_any_actions_keep_a_consistent_history(
         expected = target
         assert moved.status in allowed(process)
     chain_is_consistent(store, made.id)
+
+
+# Queue counts, kept by the database
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.sampled_from(list(Action)), max_size=12))
+def test_queue_counts_always_equal_a_fresh_count(store: IllStore, actions: list[Action]) -> None:
+    patron = store.find_patron("counts") or store.create_patron(Patron("counts"))
+    made = store.create_transaction(
+        TransactionDraft(
+            ProcessType.BORROWING,
+            RequestType.LOAN,
+            DocumentType.BOOK,
+            Citation(title="Counted"),
+            patron_id=patron.id,
+            lender_string=("AAA",),
+        ),
+        by="staff",
+    )
+    for action in actions:
+        with contextlib.suppress(TransitionRefused, LenderStringExhausted):
+            store.apply_action(made.id, action, "staff")
+    with store.engine.connect() as connection:
+        counted = {
+            (ProcessType(p), Status(s)): n
+            for p, s, n in connection.execute(
+                sqlalchemy.text(
+                    "SELECT process_type, status, count(*) FROM ill_transactions "
+                    "GROUP BY process_type, status"
+                )
+            )
+        }
+    assert store.queue_counts() == counted
+    for (process, status), number in counted.items():
+        assert store.queue_count(status, process) == number
