@@ -104,7 +104,7 @@ def server(url: str, scratch: Path, cpu: int | None) -> Iterator[tuple[str, int]
     port = _free_port()
     config = scratch / "shelfnet.toml"
     config.write_text(
-        f'[data]\ndir = "{scratch}"\n[web]\nport = {port}\n[ill]\nurl = "{url}"\nsample = false\n[iso18626]\nenabled = false\n',
+        f'[data]\ndir = "{scratch}"\n[web]\nport = {port}\n[ill]\nurl = "{url}"\nsample = false\n',
         encoding="utf-8",
     )
     argv = [sys.executable, "-m", "shelfnet", "serve", "web", "--config", str(config)]

@@ -168,7 +168,7 @@ def shelfnet_server(
     config.write_text(
         f'[catalog]\nsample = false\ndatabase = "{DATABASE}"\n'
         f"[z3950]\nport = {port}\nmax_connections = 1000\n[sru]\nenabled = false\n"
-        "[web]\nenabled = false\n[isoill]\nenabled = false\n",
+        "[web]\nenabled = false\n[ill]\nenabled = false\n",
         encoding="utf-8",
     )
     with pinned(cpus):

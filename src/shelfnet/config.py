@@ -228,6 +228,33 @@ class Iso18626Settings:
 
 
 @dataclass(frozen=True)
+class DeliveryConfig:
+    enabled: bool = True
+    """The document-delivery listener: partners send article copies (PDF, TIFF only)."""
+    host: str = "127.0.0.1"
+    port: int = 7968
+    """The port ILLiad's Odyssey uses (shelfnet's protocol: docs/delivery-protocol.md)."""
+    tls_cert: Path | None = None
+    """PEM certificate chain; with ``tls_key`` the listener speaks TLS only."""
+    tls_key: Path | None = None
+    max_size: int = 1024 * 1024 * 1024
+    """Largest document accepted, in bytes."""
+    max_connections: int = 32
+    idle_timeout: float = 60.0
+    folder: Path | None = None
+    """Where received, converted and outgoing files are kept; default ``<data.dir>/delivery``."""
+    download_days: int = 30
+    """Days a patron's download lasts (Article Exchange's convention: 30 days or 5 views)."""
+    download_views: int = 5
+    """Downloads a patron's link allows."""
+    exchange_days: int = 30
+    """Defaults for password links made for partners who cannot receive."""
+    exchange_views: int = 5
+    library: str = ""
+    """Our library's name on the cover sheet."""
+
+
+@dataclass(frozen=True)
 class Settings:
     data: DataSettings = field(default_factory=DataSettings)
     catalog: CatalogSettings = field(default_factory=CatalogSettings)
@@ -239,6 +266,7 @@ class Settings:
     ill: IllSettings = field(default_factory=IllSettings)
     isoill: IsoIllSettings = field(default_factory=IsoIllSettings)
     iso18626: Iso18626Settings = field(default_factory=Iso18626Settings)
+    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     source: Path | None = None
     """The file these settings came from (None: embedded defaults)."""
 
@@ -255,6 +283,10 @@ class Settings:
     def directory_location(self) -> str:
         """The directory to open: ``directory.url`` when set, else the SQLite file."""
         return self.directory.url or str(self.directory.path or self.data.dir / "directory.sqlite")
+
+    @property
+    def delivery_folder(self) -> Path:
+        return self.delivery.folder or self.data.dir / "delivery"
 
     @property
     def ill_location(self) -> str:
@@ -287,6 +319,7 @@ def load_settings(path: Path | None = None) -> Settings:
     _check_targets_file(settings, chosen)
     _check_directory(settings.directory, chosen)
     _check_ill(settings.ill, chosen)
+    _check_delivery(settings.delivery, chosen)
     return settings
 
 
@@ -363,8 +396,19 @@ def _anchor_paths(settings: Settings, base: Path) -> Settings:
     ill = settings.ill
     if ill.path is not None:
         ill = replace(ill, path=base / ill.path)
+    delivery = settings.delivery
+    for name in ("folder", "tls_cert", "tls_key"):
+        value = getattr(delivery, name)
+        if value is not None:
+            delivery = replace(delivery, **{name: base / value})
     return replace(
-        settings, data=data, catalog=catalog, search=search, directory=directory, ill=ill
+        settings,
+        data=data,
+        catalog=catalog,
+        search=search,
+        directory=directory,
+        ill=ill,
+        delivery=delivery,
     )
 
 
@@ -391,6 +435,15 @@ def _check_directory(directory: DirectorySettings, source: Path) -> None:
         raise ConfigError(f"{source}: directory.sync_every_days must be 1 or more")
 
 
+def _check_delivery(delivery: DeliveryConfig, source: Path) -> None:
+    if (delivery.tls_cert is None) != (delivery.tls_key is None):
+        raise ConfigError(f"{source}: [delivery] tls_cert and tls_key go together")
+    numbers = [delivery.max_size, delivery.max_connections, delivery.download_days]
+    numbers += [delivery.download_views, delivery.exchange_days, delivery.exchange_views]
+    if min(numbers) < 1 or delivery.idle_timeout <= 0:
+        raise ConfigError(f"{source}: [delivery] sizes, counts, days and views must be 1 or more")
+
+
 def _check_ill(ill: IllSettings, source: Path) -> None:
     if ill.lock_minutes < 1 or ill.session_hours < 1:
         raise ConfigError(f"{source}: ill.lock_minutes and ill.session_hours must be 1 or more")
@@ -403,7 +456,7 @@ def _check_ill(ill: IllSettings, source: Path) -> None:
             raise ConfigError(f"{source}: {exc}") from exc
 
 
-SERVICES = ("z3950", "sru", "web", "isoill")
+SERVICES = ("z3950", "sru", "web", "isoill", "delivery")
 
 
 def only_services(settings: Settings, names: list[str]) -> Settings:
@@ -421,6 +474,9 @@ def only_services(settings: Settings, names: list[str]) -> Settings:
         sru=replace(settings.sru, enabled=settings.sru.enabled and "sru" in names),
         web=replace(settings.web, enabled=settings.web.enabled and "web" in names),
         isoill=replace(settings.isoill, enabled=settings.isoill.enabled and "isoill" in names),
+        delivery=replace(
+            settings.delivery, enabled=settings.delivery.enabled and "delivery" in names
+        ),
     )
 
 
@@ -468,5 +524,16 @@ def listeners(settings: Settings) -> list[Listener]:
         iso = settings.isoill
         found.append(
             Listener("isoill", "tcp", iso.host, iso.port, purpose="ISO ILL requests from partners")
+        )
+    if settings.delivery.enabled and settings.ill.enabled:
+        d = settings.delivery
+        found.append(
+            Listener(
+                "delivery",
+                "tcp (tls)" if d.tls_cert else "tcp",
+                d.host,
+                d.port,
+                purpose="document delivery from partners (PDF, TIFF)",
+            )
         )
     return found

@@ -28,6 +28,9 @@ from shelfnet.sru.server import SruLimits, SruServer
 from shelfnet.z3950.server import ServerLimits, Z3950Server
 
 if TYPE_CHECKING:
+    from shelfnet.ill.delivery.documents import Documents
+    from shelfnet.ill.delivery.server import DeliveryServer
+    from shelfnet.ill.delivery.settings import DeliverySettings
     from shelfnet.ill.messaging.ports import Adapter
     from shelfnet.ill.messaging.service import MessagingService
     from shelfnet.ill.protocols.isoill.server import IsoIllServer
@@ -59,11 +62,17 @@ class Running:
     messaging: MessagingService | None = None
     """Messages to partners (the durable outbox) and from them (the ISO ILL inbox)."""
     messaging_round: asyncio.Task[None] | None = None
+    delivery: DeliveryServer | None = None
+    purge: asyncio.Task[None] | None = None
+    sending: asyncio.Task[None] | None = None
+    """Queued outgoing documents offered to partners, every minute."""
 
     async def close(self) -> None:
         if self.directory_sync is not None:
             self.directory_sync.cancel()  # the thread finishes its transaction on its own
-        for task in (self.notices, self.messaging_round):
+        if self.delivery is not None:
+            await self.delivery.close()
+        for task in (self.notices, self.messaging_round, self.purge, self.sending):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -115,6 +124,8 @@ async def start(settings: Settings, say: Callable[[str], None] = print) -> Runni
             await _start_web(settings, running, ill)
         if ill is not None and settings.isoill.enabled:
             await _start_isoill(settings, running, ill)
+        if ill is not None and settings.delivery.enabled:
+            await _start_delivery(settings, running, ill)
     except BaseException:
         await running.close()
         raise
@@ -193,7 +204,8 @@ async def _open_ill(
 ) -> IllWeb | None:
     """The ILL database (with the sample on first start), when a service uses it; its
     e-mail notices start with it."""
-    if not settings.ill.enabled or not (settings.web.enabled or settings.isoill.enabled):
+    uses = settings.web.enabled or settings.isoill.enabled or settings.delivery.enabled
+    if not settings.ill.enabled or not uses:
         return None
     from shelfnet.ill.notices.service import NoticeService
     from shelfnet.web.ill_access import fill_sample_accounts, ill_from_settings
@@ -248,6 +260,60 @@ async def _start_isoill(settings: Settings, running: Running, ill: IllWeb) -> No
         running.announcements.append(f"ISO ILL {host}:{port}")
 
 
+async def _start_delivery(settings: Settings, running: Running, ill: IllWeb) -> None:
+    """The document-delivery listener; accepted documents go to their requests (or to the
+    staff queues), and expired downloads are purged once a day."""
+    from shelfnet.ill.delivery.documents import Documents
+    from shelfnet.ill.delivery.routing import on_document
+    from shelfnet.ill.delivery.sender import send_forever
+    from shelfnet.ill.delivery.server import start_server
+    from shelfnet.web.delivery_routes import delivery_settings
+
+    config = settings.delivery
+    wire = wire_settings(settings)
+    documents = Documents(ill.store.write_engine)
+    running.delivery = await start_server(
+        wire, on_document(ill.store, documents, delivery_settings(settings).settings)
+    )
+    for host, port in running.delivery.addresses:
+        scheme = "TLS" if config.tls_cert else "TCP"
+        running.announcements.append(f"delivery {host}:{port} ({scheme}; PDF and TIFF only)")
+    running.purge = asyncio.create_task(_purge_daily(documents), name="delivery purge")
+    running.sending = asyncio.create_task(
+        send_forever(ill.store, documents, symbol=settings.ill.symbol), name="delivery sending"
+    )
+
+
+def wire_settings(settings: Settings) -> DeliverySettings:
+    from shelfnet.ill.delivery.settings import DeliverySettings
+
+    d = settings.delivery
+    return DeliverySettings(
+        enabled=True,
+        host=d.host,
+        port=d.port,
+        tls_cert=d.tls_cert,
+        tls_key=d.tls_key,
+        max_size=d.max_size,
+        idle_timeout=d.idle_timeout,
+        spool_dir=settings.delivery_folder / "spool",
+        max_connections=d.max_connections,
+    )
+
+
+async def _purge_daily(documents: Documents) -> None:
+    from shelfnet.ill.delivery.links import purge
+
+    while True:
+        try:
+            purged = await asyncio.to_thread(purge, documents)
+            if purged:
+                log.info("delivery: purged %d expired documents", len(purged))
+        except Exception:  # the next day's run tries again
+            log.warning("delivery purge failed", exc_info=True)
+        await asyncio.sleep(24 * 3600)
+
+
 async def _start_web(settings: Settings, running: Running, ill: IllWeb | None) -> None:
     from shelfnet.web.app import app_from_settings, local_address
     from shelfnet.web.server import WebServer
@@ -266,6 +332,9 @@ async def _start_web(settings: Settings, running: Running, ill: IllWeb | None) -
             running.announcements.append(f"ILL     http://{shown}:{port}/ill/ (patrons)")
             running.announcements.append(f"ILL     http://{shown}:{port}/staff/ (staff)")
             running.announcements.append(f"API     http://{shown}:{port}/api/docs")
+            if settings.iso18626.enabled:
+                path = settings.iso18626.path
+                running.announcements.append(f"ISO 18626 http://{shown}:{port}{path}")
 
 
 async def serve(settings: Settings, say: Callable[[str], None] = print) -> None:

@@ -15,7 +15,7 @@ from pypdf import PdfReader
 
 from shelfnet.ill.delivery.documents import Documents, DocumentState
 from shelfnet.ill.delivery.links import LinkSettings
-from shelfnet.ill.delivery.routing import DeliverySettings, Received, route
+from shelfnet.ill.delivery.routing import Received, RoutingSettings, route
 from shelfnet.ill.model import Citation, DocumentType, ProcessType, RequestType, TransactionDraft
 from shelfnet.ill.sample import fill_sample
 from shelfnet.ill.store import open_ill_store
@@ -65,7 +65,7 @@ def site(tmp_path: Path) -> Iterator[Site]:
         article.cell(0, 10, f"Article text, page {page}")
     body = tmp_path / "body.pdf"
     body.write_bytes(bytes(article.output()))
-    settings = DeliverySettings(tmp_path / "delivery", LinkSettings(days=7, views=3))
+    settings = RoutingSettings(tmp_path / "delivery", LinkSettings(days=7, views=3))
     received = Received("US-CST", "TEST", str(number), "", "application/pdf", body, "0" * 64, 1)
     routed = route(store, Documents(store.engine), received, settings)
     assert routed.document.state is DocumentState.DELIVERED

@@ -47,7 +47,7 @@ class ShelfnetServer:
             '[catalog]\nsample = false\ndatabase = "jazz"\n'
             f"[z3950]\nport = {self.z3950_port}\nidle_timeout = {IDLE_TIMEOUT}\n"
             "max_connections = 600\n"
-            f"[sru]\nport = {self.sru_port}\n[web]\nenabled = false\n[isoill]\nenabled = false\n",
+            f"[sru]\nport = {self.sru_port}\n[web]\nenabled = false\n[ill]\nenabled = false\n",
             encoding="utf-8",
         )
         command = [sys.executable, "-m", "shelfnet"]

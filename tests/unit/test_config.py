@@ -66,12 +66,13 @@ def test_listeners_list_the_enabled_services(tmp_path: Path) -> None:
         ("sru", 2101),
         ("web", 2180),
         ("isoill", 1611),
+        ("delivery", 7968),
     ]
     disabled = load_settings(
         write(
             tmp_path,
             "[z3950]\nenabled = false\n[sru]\nenabled = false\n[web]\nenabled = false\n"
-            "[isoill]\nenabled = false\n",
+            "[isoill]\nenabled = false\n[delivery]\nenabled = false\n",
         )
     )
     assert listeners(disabled) == []

@@ -114,10 +114,10 @@ def test_doctor_says_what_the_firewall_must_allow(
     with open_store(location) as store:
         store.add(Target(Address(LOOPBACK, listening, ("db",))))
     config = tmp_path / "shelfnet.toml"
-    free = [free_port() for _ in range(4)]
+    free = [free_port() for _ in range(5)]
     config.write_text(
         f"[z3950]\nport = {free[0]}\n[sru]\nport = {free[1]}\n[web]\nport = {free[2]}\n"
-        f"[isoill]\nport = {free[3]}\n"
+        f"[isoill]\nport = {free[3]}\n[delivery]\nport = {free[4]}\n"
     )
     result = CliRunner().invoke(
         app, ["doctor", "--config", str(config), "--directory", location, "--timeout", "1"]

@@ -109,6 +109,7 @@ def create_app(
 
 def _add_ill(app: FastAPI, ill: IllWeb) -> None:
     from shelfnet.web.api_routes import api_app
+    from shelfnet.web.delivery_routes import router as delivery_router
     from shelfnet.web.ill_access import SignInRequired
     from shelfnet.web.notice_routes import router as notice_router
     from shelfnet.web.patron_routes import router as patron_router
@@ -120,6 +121,7 @@ def _add_ill(app: FastAPI, ill: IllWeb) -> None:
     app.include_router(patron_router)
     app.include_router(staff_router)
     app.include_router(notice_router)
+    app.include_router(delivery_router)
     app.mount("/api", api_app(ill))
     app.add_exception_handler(SignInRequired, _sign_in_required)  # type: ignore[arg-type]
 
@@ -155,9 +157,11 @@ def app_from_settings(
     )
     if ill is not None:
         from shelfnet.ill.holdings import configured_lookup, install
+        from shelfnet.web import delivery_routes
         from shelfnet.web.notice_routes import configure
 
         configure(app, settings.ill)
+        delivery_routes.configure(app, delivery_routes.delivery_settings(settings))
         # Staff look up holdings in our own catalogue and the directory's partner group.
         our_catalogue = local or local_address(settings)
         install(app, configured_lookup(our_catalogue, directory_location(settings)))

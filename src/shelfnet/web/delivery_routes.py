@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -41,8 +41,8 @@ from shelfnet.ill.delivery.documents import (
 from shelfnet.ill.delivery.links import LinkSettings, Opened, open_exchange, open_patron
 from shelfnet.ill.delivery.links import peek_exchange as _peek
 from shelfnet.ill.delivery.routing import (
-    DeliverySettings,
     NotDeliverable,
+    RoutingSettings,
     assign,
     discard,
     outgoing,
@@ -60,6 +60,9 @@ from shelfnet.web.ill_access import (
     staff_changing,
     staff_reading,
 )
+
+if TYPE_CHECKING:
+    from shelfnet.config import Settings
 
 router = APIRouter()
 
@@ -89,13 +92,22 @@ DONE = {
 class DeliveryWeb:
     """What the pages need to know: where the files are, how long downloads last."""
 
-    settings: DeliverySettings
+    settings: RoutingSettings
     exchange: LinkSettings = field(default_factory=LinkSettings)
     """Defaults (days, views) offered for password links, and their password throttle."""
 
 
 def configure(app: Any, delivery: DeliveryWeb) -> None:
     setattr(app.state, _STATE, delivery)
+
+
+def delivery_settings(settings: Settings) -> DeliveryWeb:
+    """The pages' and the routing's settings from ``[delivery]``."""
+    config = settings.delivery
+    links = LinkSettings(days=config.download_days, views=config.download_views)
+    exchange = LinkSettings(days=config.exchange_days, views=config.exchange_views)
+    library = config.library or settings.ill.notices.library_name
+    return DeliveryWeb(RoutingSettings(settings.delivery_folder, links, library), exchange)
 
 
 def _web(request: Request) -> DeliveryWeb:
@@ -105,7 +117,7 @@ def _web(request: Request) -> DeliveryWeb:
     location = _ill(request).store.location
     if is_database_url(location):
         raise HTTPException(503, "Document delivery is not configured on this server.")
-    return DeliveryWeb(DeliverySettings(Path(location).parent / "delivery"))
+    return DeliveryWeb(RoutingSettings(Path(location).parent / "delivery"))
 
 
 def _ill(request: Request) -> IllWeb:
@@ -114,7 +126,7 @@ def _ill(request: Request) -> IllWeb:
 
 
 def documents_for(ill: IllWeb) -> Documents:
-    return Documents(ill.store.engine, clock=ill.clock)
+    return Documents(ill.store.write_engine, clock=ill.clock)
 
 
 def _page(

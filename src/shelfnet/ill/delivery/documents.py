@@ -155,8 +155,9 @@ def _token() -> str:
 
 
 class Documents:
-    """The ``ill_documents`` and ``ill_document_links`` tables of an ILL store's database
-    (``IllStore.engine``)."""
+    """The ``ill_documents`` and ``ill_document_links`` tables of an ILL store's database.
+    Give it ``IllStore.write_engine``: most of its transactions read, then write (a view
+    counted, a state changed), which on SQLite must hold the write lock from the start."""
 
     def __init__(
         self, engine: Engine, *, clock: Clock = _utc_now, token: TokenSource = _token

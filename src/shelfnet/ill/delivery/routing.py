@@ -67,7 +67,7 @@ _SUFFIXES = {PDF: ".pdf", TIFF: ".tif"}
 
 
 @dataclass(frozen=True)
-class DeliverySettings:
+class RoutingSettings:
     folder: Path
     """Where received, converted and outgoing files are kept."""
     links: LinkSettings = field(default_factory=LinkSettings)
@@ -131,7 +131,7 @@ class WireHeader(Protocol):
 
 
 def on_document(
-    store: IllStore, documents: Documents, settings: DeliverySettings
+    store: IllStore, documents: Documents, settings: RoutingSettings
 ) -> Callable[[WireHeader, Path, str, int], str]:
     """The wire server's callback: routes the file, answers with a sentence for its log."""
 
@@ -155,7 +155,7 @@ def on_document(
 
 
 def route(
-    store: IllStore, documents: Documents, received: Received, settings: DeliverySettings
+    store: IllStore, documents: Documents, received: Received, settings: RoutingSettings
 ) -> Routed:
     """Keep the file and send it where it belongs (see the module's description)."""
     kept = _keep(received.path, settings.folder / "received", received.media_type)
@@ -266,7 +266,7 @@ def release(
     store: IllStore,
     documents: Documents,
     document_id: int,
-    settings: DeliverySettings,
+    settings: RoutingSettings,
     by: str,
 ) -> Routed:
     """Staff looked at a document awaiting review: deliver it to the patron."""
@@ -281,7 +281,7 @@ def assign(
     documents: Documents,
     document_id: int,
     transaction_id: int,
-    settings: DeliverySettings,
+    settings: RoutingSettings,
     by: str,
 ) -> Routed:
     """Staff found the request an unmatched document belongs to: deliver it there."""
@@ -304,7 +304,7 @@ def _delivered_checked(
     documents: Documents,
     document: Document,
     transaction_id: int,
-    settings: DeliverySettings,
+    settings: RoutingSettings,
     by: str,
 ) -> Routed:
     try:
@@ -322,7 +322,7 @@ def _delivered(
     documents: Documents,
     document: Document,
     transaction: Transaction,
-    settings: DeliverySettings,
+    settings: RoutingSettings,
     by: str,
 ) -> Routed:
     """Convert, move the request to "Delivered to Web", open the patron's download. Whatever
@@ -370,7 +370,7 @@ def _move_to_delivered(store: IllStore, transaction_id: int, by: str) -> None:
 
 
 def cover(
-    store: IllStore, transaction: Transaction, settings: DeliverySettings, today: date
+    store: IllStore, transaction: Transaction, settings: RoutingSettings, today: date
 ) -> Cover:
     """The cover sheet of a request's delivery."""
     patron = store.get_patron(transaction.patron_id) if transaction.patron_id else None
@@ -419,7 +419,7 @@ def outgoing(
     documents: Documents,
     transaction_id: int,
     data: bytes,
-    settings: DeliverySettings,
+    settings: RoutingSettings,
     by: str,
     *,
     symbol: str,
@@ -447,7 +447,7 @@ def outgoing_link(
     documents: Documents,
     transaction_id: int,
     data: bytes,
-    settings: DeliverySettings,
+    settings: RoutingSettings,
     by: str,
     *,
     symbol: str,
@@ -480,7 +480,7 @@ def _outgoing(
     documents: Documents,
     transaction_id: int,
     data: bytes,
-    settings: DeliverySettings,
+    settings: RoutingSettings,
     by: str,
     *,
     symbol: str,

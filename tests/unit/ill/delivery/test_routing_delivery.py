@@ -15,10 +15,10 @@ from pypdf import PdfReader
 from shelfnet.ill.delivery.documents import Direction, Documents, DocumentState, LinkKind
 from shelfnet.ill.delivery.links import LinkSettings, purge
 from shelfnet.ill.delivery.routing import (
-    DeliverySettings,
     NotDeliverable,
     Outcome,
     Received,
+    RoutingSettings,
     assign,
     discard,
     on_document,
@@ -64,8 +64,8 @@ def documents(ill: IllStore, clock: Clock) -> Documents:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> DeliverySettings:
-    return DeliverySettings(tmp_path / "delivery", LinkSettings(days=7, views=3), library="Test")
+def settings(tmp_path: Path) -> RoutingSettings:
+    return RoutingSettings(tmp_path / "delivery", LinkSettings(days=7, views=3), library="Test")
 
 
 @pytest.fixture
@@ -106,7 +106,7 @@ def received(
 
 
 def test_a_trusted_lenders_document_goes_straight_to_the_patron(
-    ill: IllStore, documents: Documents, settings: DeliverySettings, spool: Path, clock: Clock
+    ill: IllStore, documents: Documents, settings: RoutingSettings, spool: Path, clock: Clock
 ) -> None:
     number = copy_request(ill)
     routed = route(ill, documents, received(spool, "US-CST", str(number)), settings)
@@ -126,7 +126,7 @@ def test_a_trusted_lenders_document_goes_straight_to_the_patron(
 
 
 def test_a_tiff_is_converted_for_the_patron(
-    ill: IllStore, documents: Documents, settings: DeliverySettings, spool: Path
+    ill: IllStore, documents: Documents, settings: RoutingSettings, spool: Path
 ) -> None:
     number = copy_request(ill)
     sent = received(spool, "US-CST", str(number), tiff_bytes(3), "image/tiff")
@@ -137,7 +137,7 @@ def test_a_tiff_is_converted_for_the_patron(
 
 
 def test_the_received_file_is_kept_apart_from_the_spool(
-    ill: IllStore, documents: Documents, settings: DeliverySettings, spool: Path
+    ill: IllStore, documents: Documents, settings: RoutingSettings, spool: Path
 ) -> None:
     sent = received(spool, "US-CST", "999999")
     routed = route(ill, documents, sent, settings)
@@ -148,7 +148,7 @@ def test_the_received_file_is_kept_apart_from_the_spool(
 
 
 def test_an_untrusted_senders_document_waits_for_review_then_is_released(
-    ill: IllStore, documents: Documents, settings: DeliverySettings, spool: Path
+    ill: IllStore, documents: Documents, settings: RoutingSettings, spool: Path
 ) -> None:
     number = copy_request(ill, lender="US-MH")
     routed = route(ill, documents, received(spool, "US-MH", str(number)), settings)
@@ -163,7 +163,7 @@ def test_an_untrusted_senders_document_waits_for_review_then_is_released(
 
 
 def test_a_trusted_partner_sending_for_another_lenders_request_is_reviewed(
-    ill: IllStore, documents: Documents, settings: DeliverySettings, spool: Path
+    ill: IllStore, documents: Documents, settings: RoutingSettings, spool: Path
 ) -> None:
     number = copy_request(ill, lender="US-MH")
     routed = route(ill, documents, received(spool, "US-CST", str(number)), settings)
@@ -173,7 +173,7 @@ def test_a_trusted_partner_sending_for_another_lenders_request_is_reviewed(
 
 @pytest.mark.parametrize("sender", ["US-CST", "XX-UNKNOWN"])
 def test_no_matching_request_puts_the_document_in_the_unmatched_queue(
-    ill: IllStore, documents: Documents, settings: DeliverySettings, spool: Path, sender: str
+    ill: IllStore, documents: Documents, settings: RoutingSettings, spool: Path, sender: str
 ) -> None:
     routed = route(ill, documents, received(spool, sender, "987654"), settings)
     assert routed.outcome is Outcome.UNMATCHED
@@ -182,7 +182,7 @@ def test_no_matching_request_puts_the_document_in_the_unmatched_queue(
 
 
 def test_requests_not_awaiting_a_copy_do_not_take_documents(
-    ill: IllStore, documents: Documents, settings: DeliverySettings, spool: Path
+    ill: IllStore, documents: Documents, settings: RoutingSettings, spool: Path
 ) -> None:
     unsent = copy_request(ill, send=False)
     loan = ill.create_transaction(
@@ -207,7 +207,7 @@ def test_requests_not_awaiting_a_copy_do_not_take_documents(
 
 
 def test_the_lenders_number_finds_the_request_sent_to_that_lender(
-    ill: IllStore, documents: Documents, settings: DeliverySettings, spool: Path
+    ill: IllStore, documents: Documents, settings: RoutingSettings, spool: Path
 ) -> None:
     number = copy_request(ill)
     transaction = ill.get_transaction(number)
@@ -219,7 +219,7 @@ def test_the_lenders_number_finds_the_request_sent_to_that_lender(
 
 
 def test_staff_assign_an_unmatched_document_to_its_request(
-    ill: IllStore, documents: Documents, settings: DeliverySettings, spool: Path
+    ill: IllStore, documents: Documents, settings: RoutingSettings, spool: Path
 ) -> None:
     number = copy_request(ill, lender="US-NIC")
     routed = route(ill, documents, received(spool, "US-NIC", "wrong"), settings)
@@ -233,7 +233,7 @@ def test_staff_assign_an_unmatched_document_to_its_request(
 
 
 def test_an_unreadable_document_stays_with_staff(
-    ill: IllStore, documents: Documents, settings: DeliverySettings, spool: Path
+    ill: IllStore, documents: Documents, settings: RoutingSettings, spool: Path
 ) -> None:
     number = copy_request(ill)
     routed = route(
@@ -246,7 +246,7 @@ def test_an_unreadable_document_stays_with_staff(
 
 
 def test_staff_discard_junk_and_its_file_goes(
-    ill: IllStore, documents: Documents, settings: DeliverySettings, spool: Path
+    ill: IllStore, documents: Documents, settings: RoutingSettings, spool: Path
 ) -> None:
     routed = route(ill, documents, received(spool, "US-CST", "nothing"), settings)
     gone = discard(documents, routed.document.id, "admin")
@@ -254,7 +254,7 @@ def test_staff_discard_junk_and_its_file_goes(
 
 
 def test_purge_deletes_the_files_of_ended_downloads_and_keeps_the_record(
-    ill: IllStore, documents: Documents, settings: DeliverySettings, spool: Path, clock: Clock
+    ill: IllStore, documents: Documents, settings: RoutingSettings, spool: Path, clock: Clock
 ) -> None:
     number = copy_request(ill)
     routed = route(ill, documents, received(spool, "US-CST", str(number)), settings)
@@ -280,7 +280,7 @@ class Header:
 
 
 def test_the_wire_servers_callback_routes_by_our_transaction_number(
-    ill: IllStore, documents: Documents, settings: DeliverySettings, spool: Path
+    ill: IllStore, documents: Documents, settings: RoutingSettings, spool: Path
 ) -> None:
     number = copy_request(ill)
     path = spool / "body"
@@ -298,7 +298,7 @@ def test_the_wire_servers_callback_routes_by_our_transaction_number(
 
 
 def test_staff_send_a_document_for_a_lending_request(
-    ill: IllStore, documents: Documents, settings: DeliverySettings
+    ill: IllStore, documents: Documents, settings: RoutingSettings
 ) -> None:
     lending = ill.queue(Status.AWAITING_LENDING_REQUEST_PROCESSING, L)[0]
     queued = outgoing(ill, documents, lending.id, pdf_bytes(), settings, "admin", symbol="US-XX")

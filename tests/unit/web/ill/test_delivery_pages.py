@@ -19,7 +19,7 @@ from sqlalchemy import update
 
 from shelfnet.ill.delivery.documents import Document, Documents, DocumentState
 from shelfnet.ill.delivery.links import LinkSettings
-from shelfnet.ill.delivery.routing import DeliverySettings, Received, route
+from shelfnet.ill.delivery.routing import Received, RoutingSettings, route
 from shelfnet.ill.model import Citation, DocumentType, ProcessType, RequestType, TransactionDraft
 from shelfnet.ill.store import IllStore
 from shelfnet.ill.tables import DocumentLinkRow
@@ -30,12 +30,12 @@ from tests.unit.web.ill.pages import csrf_token, post_form, sign_in
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> DeliverySettings:
-    return DeliverySettings(tmp_path / "delivery", LinkSettings(days=7, views=2))
+def settings(tmp_path: Path) -> RoutingSettings:
+    return RoutingSettings(tmp_path / "delivery", LinkSettings(days=7, views=2))
 
 
 @pytest.fixture
-def delivery_app(app: FastAPI, settings: DeliverySettings) -> FastAPI:
+def delivery_app(app: FastAPI, settings: RoutingSettings) -> FastAPI:
     # Until the integrator includes the router in ``app._add_ill``.
     from shelfnet.web.delivery_routes import router
 
@@ -78,7 +78,7 @@ def copy_request(store: IllStore, username: str = "mjones", lender: str = "US-CS
 def arrive(
     store: IllStore,
     documents: Documents,
-    settings: DeliverySettings,
+    settings: RoutingSettings,
     tmp_path: Path,
     sender: str,
     number: str,
@@ -91,7 +91,7 @@ def arrive(
 
 @pytest.fixture
 def delivered(
-    ill_store: IllStore, documents: Documents, settings: DeliverySettings, tmp_path: Path
+    ill_store: IllStore, documents: Documents, settings: RoutingSettings, tmp_path: Path
 ) -> tuple[int, Document]:
     number = copy_request(ill_store)
     document = arrive(ill_store, documents, settings, tmp_path, "US-CST", str(number))
@@ -190,7 +190,7 @@ def test_staff_assign_an_unmatched_document(
     staff: TestClient,
     ill_store: IllStore,
     documents: Documents,
-    settings: DeliverySettings,
+    settings: RoutingSettings,
     tmp_path: Path,
 ) -> None:
     number = copy_request(ill_store)
@@ -211,7 +211,7 @@ def test_staff_release_a_document_from_an_untrusted_sender(
     staff: TestClient,
     ill_store: IllStore,
     documents: Documents,
-    settings: DeliverySettings,
+    settings: RoutingSettings,
     tmp_path: Path,
 ) -> None:
     number = copy_request(ill_store, lender="US-MH")
@@ -231,7 +231,7 @@ def test_read_only_staff_look_but_do_not_release(
     delivery_app: FastAPI,
     ill_store: IllStore,
     documents: Documents,
-    settings: DeliverySettings,
+    settings: RoutingSettings,
     tmp_path: Path,
 ) -> None:
     number = copy_request(ill_store, lender="US-MH")
