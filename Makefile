@@ -8,6 +8,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # chromium: the browser tests (tests/browser) drive it headless with Playwright, which is
 # never let download a browser of its own.
 TEST_PEERS := yaz yaz-illclient idzebra-2.0 idzebra-2.0-examples postgresql chromium slapd ldap-utils
+# socat: the document-delivery benchmark's reference, a raw TCP copy of the same file.
+BENCH_PEERS := socat
 
 .PHONY: run test lint typecheck unit interop browser bench peers clean
 
@@ -35,11 +37,15 @@ browser: peers $(BIN)/.installed
 	$(BIN)/python -m pytest -q tests/browser
 
 bench: peers $(BIN)/.installed
+	$(call apt_install,$(BENCH_PEERS))
 	$(BIN)/python benchmarks/z3950_fetch.py --write docs/benchmarks.md
 	$(BIN)/python benchmarks/server_vs_zebra.py --append docs/benchmarks.md
 	$(BIN)/python benchmarks/federated.py --append docs/benchmarks.md
 	$(BIN)/python benchmarks/directory_sync.py --append docs/benchmarks.md
 	$(BIN)/python benchmarks/directory_probe.py --append docs/benchmarks.md
+	$(BIN)/python benchmarks/ill_load.py --append docs/benchmarks.md
+	$(BIN)/python benchmarks/ill_messages.py --append docs/benchmarks.md
+	$(BIN)/python benchmarks/delivery_throughput.py --append docs/benchmarks.md
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -m venv --help >/dev/null 2>&1 || ( $(SUDO) apt-get update -q && \

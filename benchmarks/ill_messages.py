@@ -37,6 +37,9 @@ import uvicorn
 from fastapi import FastAPI
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from server_vs_zebra import machine, write_section
 
 from shelfnet.config import Iso18626Settings, Settings
 from shelfnet.ill.messaging.iso18626 import Iso18626Adapter, logged_callbacks
@@ -258,11 +261,15 @@ def run(count: int, postgres: bool) -> list[Figure]:
     return figures
 
 
+SECTION = "## ILL partner messages through the durable outbox"
+
+
 def markdown(figures: list[Figure]) -> str:
     count = figures[0].count if figures else 0
     lines = [
-        "## ILL partner messages through the durable outbox",
+        SECTION,
         "",
+        f"Measured {time.strftime('%Y-%m-%d')} on {machine()}. "
         f"`benchmarks/ill_messages.py`: library A sends {count} new loan requests to library B "
         "through its message outbox; timed from A's first scan (each status change rendered "
         "into `ill_messages`) until B has filed every request as a lending transaction (with "
@@ -293,8 +300,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("--count", type=int, default=500)
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--append", type=Path, help="write the section into this file")
     args = parser.parse_args()
-    print(markdown(run(args.count, not args.no_postgres)))
+    text = markdown(run(args.count, not args.no_postgres))
+    print(text)
+    if args.append:
+        write_section(args.append, text + "\n", SECTION)
 
 
 if __name__ == "__main__":
