@@ -413,3 +413,26 @@ def _rich(kind: a.ApduType) -> a.Apdu:
         a.ApduType.EXPIRED: a.Expired(**header),
     }
     return samples[kind]
+
+
+def test_fuzzed_bytes_never_stop_the_listener(
+    listener: tuple[Listener, int], tmp_path: Path
+) -> None:
+    """Hundreds of random and mangled byte strings, each on its own connection: every one is
+    answered or closed, and yaz-illclient's request is still filed afterwards."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    _running, port = listener
+    tags = st.sampled_from([bytes([tag]) for tag in (0x30, *range(0x61, 0x75), 0xFF)])
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.one_of(st.binary(max_size=300), st.tuples(tags, st.binary(max_size=300))))
+    def one(data: bytes | tuple[bytes, bytes]) -> None:
+        if isinstance(data, tuple):
+            tag, body = data
+            data = tag + bytes([0x80 | 2]) + len(body).to_bytes(2, "big") + body
+        _exchange(port, data)
+
+    one()
+    assert run_illclient(port, FIELDS, tmp_path).returncode == 0

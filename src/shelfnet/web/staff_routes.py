@@ -31,6 +31,8 @@ from fastapi.responses import RedirectResponse, Response
 from shelfnet.ill import reports
 from shelfnet.ill.copyright import normalise_issn
 from shelfnet.ill.holdings import NOT_SET_UP, HoldingsLookup, isbn_forms
+from shelfnet.ill.messaging.outbox import MessageOutbox
+from shelfnet.ill.messaging.settings import MessagingSettings
 from shelfnet.ill.model import (
     Partner,
     PartnerProtocol,
@@ -80,6 +82,7 @@ DONE = {
     "partner": "The partner was saved.",
     "rule": "The routing rule was saved.",
     "deleted": "The routing rule was deleted.",
+    "resend": "The message will be sent again at the next round.",
 }
 """Messages a redirect after a change asks the next page to show (``?done=``)."""
 MAX_TEXT = 2000
@@ -378,6 +381,9 @@ async def _transaction_page(
     status: int = 200,
 ) -> Response:
     context = await _run(request, lambda store: _transaction_context(store, number, who))
+    context["partner_messages"] = await _run(
+        request, lambda store: _outbox(store).messages(transaction_id=number, limit=50)
+    )
     transaction: Transaction = context["transaction"]
     form = form or FormState()
     values = _form_values(transaction)
@@ -404,6 +410,29 @@ async def transaction_page(request: Request, who: Reader, number: int) -> Respon
                 f"In use by {exc.lock.holder} since {exc.lock.taken:%Y-%m-%d %H:%M} UTC."
             )
     return await _transaction_page(request, who, number, messages=messages)
+
+
+@router.post("/transactions/{number}/messages/{message_id}/resend")
+async def resend(request: Request, who: Changer, number: int, message_id: int) -> Response:
+    """Staff's "Resend" on a message to a partner that could not be delivered."""
+
+    def again(store: IllStore) -> bool:
+        outbox = _outbox(store)
+        message = outbox.get_message(message_id)
+        return message.transaction_id == number and outbox.resend(message_id)
+
+    try:
+        done = await _run(request, again)
+    except UnknownRecord:
+        done = False
+    if not done:
+        raise HTTPException(404, "There is no message to send again here.")
+    return _see_other(f"/staff/transactions/{number}?done=resend")
+
+
+def _outbox(store: IllStore) -> MessageOutbox:
+    """The partner-message log (reading it and "Resend" need no protocol adapter)."""
+    return MessageOutbox(store, MessagingSettings(), {})
 
 
 @router.post("/transactions/{number}/take")

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shelfnet.ill.protocols.isoill import apdus as a
 from shelfnet.ill.protocols.isoill import codec
@@ -214,3 +216,30 @@ def test_an_unsupported_protocol_version_is_refused() -> None:
     assert event.reply.error_report is not None
     problem = event.reply.error_report.general_problem
     assert problem is a.GeneralProblem.PROTOCOL_VERSION_NOT_SUPPORTED
+
+
+# Hostile bytes: whatever arrives, the core answers with events, never an exception.
+
+_APDU_TAGS = st.sampled_from([bytes([tag]) for tag in range(0x61, 0x75)])
+
+
+@given(st.lists(st.binary(max_size=64), max_size=12))
+def test_random_bytes_only_ever_give_events(chunks: list[bytes]) -> None:
+    _drain(chunks)
+
+
+@given(_APDU_TAGS, st.binary(max_size=200), st.integers(0, 40))
+def test_mangled_apdus_only_ever_give_events(tag: bytes, body: bytes, cut: int) -> None:
+    framed = tag + bytes([min(len(body), 127)]) + body[:127]
+    _drain([framed[:cut], framed[cut:]])
+
+
+def _drain(chunks: list[bytes]) -> None:
+    connection = Connection(Role.RESPONDER, our_id=a.SystemId("SHELF"), max_apdu_size=4096)
+    for chunk in [*chunks, b""]:
+        connection.receive_data(chunk)
+        for _ in range(100):
+            event = connection.next_event()
+            if event is None or isinstance(event, ConnectionClosed):
+                break
+            assert isinstance(event, ApduReceived | ApduRefused | ProtocolError)
