@@ -14,7 +14,7 @@ from shelfnet.config import (
     Settings,
     only_services,
 )
-from shelfnet.ill.model import ProcessType
+from shelfnet.ill.model import Partner, PartnerProtocol, ProcessType
 from shelfnet.ill.store import open_ill_store
 from shelfnet.ill.workflow import Status
 from shelfnet.serve import start
@@ -39,6 +39,12 @@ def test_serve_files_iso_ill_requests_as_lending_transactions(tmp_path: Path) ->
         ill=IllSettings(sample=False, symbol="ZZ-US"),
         isoill=IsoIllSettings(port=0),
     )
+
+    # The requesting library must be a known partner: strangers are refused.
+    with open_ill_store(tmp_path / "data" / "ill.sqlite") as store:
+        store.create_partner(
+            Partner("ZZ-REQ", "Requesting library", protocol=PartnerProtocol.ISOILL)
+        )
 
     async def scenario() -> tuple[list[str], int]:
         said: list[str] = []

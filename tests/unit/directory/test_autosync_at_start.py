@@ -11,6 +11,7 @@ from nacl.signing import SigningKey
 from shelfnet.config import (
     DataSettings,
     DirectorySettings,
+    IllSettings,
     Settings,
     SruSettings,
     WebSettings,
@@ -31,6 +32,7 @@ def no_services(tmp_path: Path, directory: DirectorySettings) -> Settings:
         z3950=Z3950Settings(enabled=False),
         sru=SruSettings(enabled=False),
         web=WebSettings(enabled=False),
+        ill=IllSettings(enabled=False),
         directory=directory,
     )
 
