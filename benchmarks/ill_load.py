@@ -115,18 +115,23 @@ def server(url: str, scratch: Path, cpu: int | None) -> Iterator[tuple[str, int]
     argv = [sys.executable, "-m", "shelfnet", "serve", "web", "--config", str(config)]
     if cpu is not None:
         argv = ["taskset", "-c", str(cpu), *argv]
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # Its log goes to a file: a pipe nobody reads would fill up and stop the server.
+    log = scratch / "serve.log"
+    with log.open("w", encoding="utf-8") as sink:
+        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=sink, text=True)
     try:
-        assert process.stderr is not None
-        for line in process.stderr:
-            if line.startswith("listening: web"):
-                yield f"http://127.0.0.1:{port}", process.pid
-                break
-        else:
-            raise RuntimeError("shelfnet serve web did not start")
+        deadline = time.monotonic() + 60
+        while "listening: web" not in log.read_text(encoding="utf-8"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"shelfnet serve web did not start:\n{log.read_text()}")
+            time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}", process.pid
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(30)
+        errors = [line for line in log.read_text(encoding="utf-8").splitlines() if "Error" in line]
+        if errors:
+            print("server log:", *errors[-5:], sep="\n  ", file=sys.stderr)
 
 
 def _peak_mb(pid: int) -> float:

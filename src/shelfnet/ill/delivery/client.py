@@ -31,7 +31,7 @@ from shelfnet.ill.delivery.protocol import (
     Sender,
 )
 
-CHUNK_SIZE = 256 * 1024
+CHUNK_SIZE = 1024 * 1024
 
 
 class DeliveryError(Exception):

@@ -41,7 +41,7 @@ from shelfnet.ill.delivery.spool import Spool, SpoolFile
 
 log = logging.getLogger("shelfnet.ill.delivery.server")
 
-READ_SIZE = 256 * 1024
+READ_SIZE = 1024 * 1024
 WRITES_IN_FLIGHT = 16
 """Chunks handed to the session's writer thread (hash + write) before reading waits: the
 network, the hashing and the disk overlap, and memory stays at 16 chunks of at most
