@@ -8,20 +8,17 @@ Regenerate it with ``python -m shelfnet.z3950.codec``.
 
 from __future__ import annotations
 
-import hashlib
-import json
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import asn1tools
 
+from shelfnet.asn1cache import CACHE_NAME, AsnModules
 from shelfnet.z3950 import fastber
 from shelfnet.z3950.ber import definite
 from shelfnet.z3950.errors import DecodeError
 
 ASN_MODULES = ("z3950.asn", "diag1.asn", "opac.asn", "grs1.asn", "negotiation.asn")
-_CACHE_NAME = "compiled.json"
 
 Value = Any
 """A decoded ASN.1 value as asn1tools represents it (dicts, tuples for CHOICEs, ints, bytes)."""
@@ -30,43 +27,27 @@ Value = Any
 ASN_DIR = Path(__file__).with_name("asn")
 
 
-def _sources() -> list[str]:
-    return [(ASN_DIR / name).read_text(encoding="utf-8") for name in ASN_MODULES]
-
-
-def _digest(sources: list[str]) -> str:
-    return hashlib.sha256("\0".join(sources).encode()).hexdigest()
+MODULES = AsnModules(ASN_DIR, ASN_MODULES)
 
 
 def parse_modules() -> dict[str, Any]:
     """Parse the ASN.1 sources (slow: only for regenerating the cache)."""
-    return dict(asn1tools.parse_string("\n".join(_sources())))
+    return MODULES.parse()
 
 
 def write_cache() -> None:
     """Regenerate ``asn/compiled.json`` from the ASN.1 sources."""
-    document = {"sha256": _digest(_sources()), "modules": parse_modules()}
-    text = json.dumps(document, sort_keys=True, indent=0) + "\n"
-    (ASN_DIR / _CACHE_NAME).write_text(text, encoding="utf-8")
+    MODULES.write_cache()
 
 
 def cached_modules() -> dict[str, Any] | None:
     """The cached parse of the modules, or None when missing or stale."""
-    try:
-        document = json.loads((ASN_DIR / _CACHE_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if document.get("sha256") != _digest(_sources()):
-        return None
-    modules: dict[str, Any] = document["modules"]
-    return modules
+    return MODULES.cached()
 
 
-@cache
 def specification() -> Any:
     """The compiled BER specification of every shelfnet Z39.50 module (built once per process)."""
-    modules = cached_modules() or parse_modules()
-    return asn1tools.compile_dict(modules, codec="ber")
+    return MODULES.specification
 
 
 def encode(type_name: str, value: Value) -> bytes:
@@ -121,4 +102,4 @@ def decode_apdu(data: bytes | bytearray) -> tuple[str, Value]:
 
 if __name__ == "__main__":
     write_cache()
-    print("wrote", ASN_DIR / _CACHE_NAME)
+    print("wrote", ASN_DIR / CACHE_NAME)

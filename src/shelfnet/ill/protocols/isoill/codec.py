@@ -7,64 +7,45 @@ falls back to parsing. Regenerate it with ``python -m shelfnet.ill.protocols.iso
 
 from __future__ import annotations
 
-import hashlib
-import json
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import asn1tools
 
+from shelfnet.asn1cache import CACHE_NAME, AsnModules
 from shelfnet.ill.protocols.isoill.errors import DecodeError
 from shelfnet.z3950 import errors as z3950_errors
 from shelfnet.z3950.ber import definite
 
 ASN_DIR = Path(__file__).with_name("asn")
 ASN_MODULES = ("ill.asn",)
-_CACHE_NAME = "compiled.json"
 APDU_TYPE = "ILL-APDU"
 
 Value = Any
 """A decoded ASN.1 value as asn1tools represents it (dicts, tuples for CHOICEs, ints, bytes)."""
 
 
-def _sources() -> list[str]:
-    return [(ASN_DIR / name).read_text(encoding="utf-8") for name in ASN_MODULES]
-
-
-def _digest(sources: list[str]) -> str:
-    return hashlib.sha256("\0".join(sources).encode()).hexdigest()
+MODULES = AsnModules(ASN_DIR, ASN_MODULES)
 
 
 def parse_modules() -> dict[str, Any]:
-    """Parse the ASN.1 source (slow: only for regenerating the cache)."""
-    return dict(asn1tools.parse_string("\n".join(_sources())))
+    """Parse the ASN.1 sources (slow: only for regenerating the cache)."""
+    return MODULES.parse()
 
 
 def write_cache() -> None:
-    """Regenerate ``asn/compiled.json`` from the ASN.1 source."""
-    document = {"sha256": _digest(_sources()), "modules": parse_modules()}
-    text = json.dumps(document, sort_keys=True, indent=0) + "\n"
-    (ASN_DIR / _CACHE_NAME).write_text(text, encoding="utf-8")
+    """Regenerate ``asn/compiled.json`` from the ASN.1 sources."""
+    MODULES.write_cache()
 
 
 def cached_modules() -> dict[str, Any] | None:
-    """The cached parse of the module, or None when missing or stale."""
-    try:
-        document = json.loads((ASN_DIR / _CACHE_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if document.get("sha256") != _digest(_sources()):
-        return None
-    modules: dict[str, Any] = document["modules"]
-    return modules
+    """The cached parse of the modules, or None when missing or stale."""
+    return MODULES.cached()
 
 
-@cache
 def specification() -> Any:
     """The compiled BER specification of the ILL module (built once per process)."""
-    modules = cached_modules() or parse_modules()
-    return asn1tools.compile_dict(modules, codec="ber")
+    return MODULES.specification
 
 
 def encode(type_name: str, value: Value) -> bytes:
@@ -111,4 +92,4 @@ def decode_apdu(data: bytes | bytearray) -> tuple[str, Value]:
 
 if __name__ == "__main__":
     write_cache()
-    print("wrote", ASN_DIR / _CACHE_NAME)
+    print("wrote", ASN_DIR / CACHE_NAME)
