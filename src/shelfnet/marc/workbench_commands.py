@@ -148,3 +148,45 @@ def validate_command(file: Annotated[Path, typer.Argument(help="Record file")]) 
             errors += problem.severity == "error"
     if errors:
         raise typer.Exit(1)
+
+
+@records_app.command("send")
+def send(
+    files: Annotated[list[Path], typer.Argument(help="Record files (ISO 2709, MARCXML, .mrk)")],
+    folder: Annotated[
+        Path | None, typer.Option(help="The folder the ILS watches: the batch is dropped there")
+    ] = None,
+    catalog: Annotated[
+        bool, typer.Option("--catalog", help="Load the batch into shelfnet's own catalogue")
+    ] = False,
+    macro: Annotated[
+        str | None, typer.Option(help="Run this macro on every record first (as on save)")
+    ] = None,
+    config: Annotated[Path | None, typer.Option(help="shelfnet.toml naming the catalogue")] = None,
+) -> None:
+    """Send records to the ILS: a batch file dropped atomically into the folder it watches,
+    or loaded into shelfnet's own catalogue so everyone can search them at once."""
+    if (folder is None) == (not catalog):
+        typer.echo("error: give --folder DIR or --catalog (one of them)", err=True)
+        raise typer.Exit(2)
+    records = _load(files)
+    if macro is not None:
+        results = run_batch(load_macro(macro), records)
+        for number, result in enumerate(results, start=1):
+            if result.error:
+                typer.echo(
+                    f"record {number}: {macro} failed, sent unchanged: {result.error}", err=True
+                )
+        records = [result.record for result in results]
+    if folder is not None:
+        from shelfnet.marc.ils import drop_in_folder
+
+        folder.mkdir(parents=True, exist_ok=True)
+        typer.echo(f"{len(records)} records dropped as {drop_in_folder(records, folder)}")
+        return
+    from shelfnet.catalog.commands import _open
+    from shelfnet.marc.ils import load_into_catalogue
+
+    with _open(None, config, create=True) as store:
+        loaded = load_into_catalogue(records, store)
+    typer.echo(f"{len(records)} records loaded into the catalogue: {loaded}")

@@ -73,3 +73,38 @@ def test_validate_reports_errors_with_exit_1() -> None:
     result = runner.invoke(records_app, ["validate", str(data_file("nepali.marc"))])
     assert result.exit_code == 1
     assert "245[2]: 245 is not repeatable" in result.output
+
+
+def test_send_drops_the_batch_with_the_macro_applied(tmp_path: Path) -> None:
+    from pymarc import MARCReader
+
+    folder = tmp_path / "ils-inbox"
+    source = data_file("map_data.mrc")
+    result = runner.invoke(
+        records_app, ["send", str(source), "--folder", str(folder), "--macro", "strip_9xx"]
+    )
+    assert result.exit_code == 0, result.output
+    [dropped] = folder.iterdir()
+    assert dropped.suffix == ".mrc" and not dropped.name.startswith(".")
+    with dropped.open("rb") as stream:
+        records = [record for record in MARCReader(stream) if record is not None]
+    assert records and not any(f.tag.startswith("9") for r in records for f in r.fields)
+
+
+def test_send_loads_the_batch_into_the_catalogue(tmp_path: Path) -> None:
+    from shelfnet.catalog.store import open_store
+
+    config = tmp_path / "shelfnet.toml"
+    config.write_text(f'[catalog]\npath = "{tmp_path / "catalog.sqlite"}"\n', encoding="utf-8")
+    source = data_file("map_data.mrc")
+    result = runner.invoke(records_app, ["send", str(source), "--catalog", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    with open_store(tmp_path / "catalog.sqlite") as store:
+        assert store.count() > 0
+
+
+def test_send_needs_one_destination(tmp_path: Path) -> None:
+    source = data_file("map_data.mrc")
+    assert runner.invoke(records_app, ["send", str(source)]).exit_code == 2
+    both = ["send", str(source), "--catalog", "--folder", str(tmp_path)]
+    assert runner.invoke(records_app, both).exit_code == 2
