@@ -98,8 +98,9 @@ def directory_ports(location: str) -> list[tuple[str, int, str]]:
     none when there is no directory there."""
     from pathlib import Path
 
+    from shelfnet.database import is_database_url
     from shelfnet.directory.model import TargetStatus
-    from shelfnet.directory.store import is_database_url, open_store
+    from shelfnet.directory.store import open_store
 
     if not is_database_url(location) and not Path(location).is_file():
         return []

@@ -96,13 +96,8 @@ def _open(
     """The directory (``--directory``, else the configured one), open for the block; one that
     cannot be used ends the command with a message, not a traceback. Only import and add make
     a new directory file."""
-    from shelfnet.directory.store import (
-        DuplicateTarget,
-        StoreError,
-        UnknownTarget,
-        is_database_url,
-        open_store,
-    )
+    from shelfnet.database import is_database_url
+    from shelfnet.directory.store import DuplicateTarget, StoreError, UnknownTarget, open_store
 
     location = directory or _settings(config).directory_location
     if not create and not is_database_url(location) and not Path(location).is_file():

@@ -23,9 +23,7 @@ from typing import Any, Self, TypeVar
 from sqlalchemy import (
     Engine,
     Select,
-    create_engine,
     delete,
-    event,
     func,
     insert,
     inspect,
@@ -33,10 +31,10 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
+from shelfnet.database import open_engine
 from shelfnet.directory.model import (
     Address,
     Authentication,
@@ -129,39 +127,13 @@ class SyncApplied:
     ``key: removed``)."""
 
 
-def is_database_url(location: str | os.PathLike[str]) -> bool:
-    """Whether a location is a database URL (PostgreSQL, or an explicit sqlite:// one)."""
-    return str(location).startswith(("postgresql://", "postgres://", "sqlite://"))
-
-
 def _engine(location: str) -> Engine:
-    if not is_database_url(location):
-        path = Path(location)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return _sqlite_engine(URL.create("sqlite", database=str(path)))
-    url = make_url(location)
-    if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(url)
-    return create_engine(url.set(drivername="postgresql+psycopg"), pool_pre_ping=True)
+    return open_engine(location, on_connect=_fold_case)
 
 
-def _sqlite_engine(url: URL) -> Engine:
-    engine = create_engine(url)
-
-    @event.listens_for(engine, "connect")
-    def pragmas(dbapi_connection: object, _record: object) -> None:
-        cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
-        # SQLite's lower() folds ASCII only; searches fold every script, as PostgreSQL does.
-        dbapi_connection.create_function(  # type: ignore[attr-defined]
-            "lower", 1, _lower, deterministic=True
-        )
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA busy_timeout = 30000")
-        if url.database and url.database != ":memory:":
-            cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.close()
-
-    return engine
+def _fold_case(dbapi_connection: Any) -> None:
+    # SQLite's lower() folds ASCII only; searches fold every script, as PostgreSQL does.
+    dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
 
 def _lower(value: object) -> object:

@@ -234,7 +234,8 @@ def configured_lookup(
     """The look-up ``shelfnet serve`` uses: the local catalogue at ``local`` (its Z39.50
     ``host:port/db`` or SRU base URL; ``web.app.local_address`` says where) and the targets in
     the ``group`` of the directory at ``directory`` (none while there is no directory)."""
-    from shelfnet.directory.store import is_database_url, open_store
+    from shelfnet.database import is_database_url
+    from shelfnet.directory.store import open_store
 
     local_spec = TargetSpec(LOCAL_NAME, local) if local else None
     partners: list[TargetSpec] = []

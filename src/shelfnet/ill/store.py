@@ -25,12 +25,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
-from sqlalchemy import Engine, Select, create_engine, delete, event, func, inspect, or_, select
-from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy import Engine, Select, delete, func, inspect, or_, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from shelfnet.directory.store import is_database_url
+from shelfnet.database import open_engine, write_engine
 from shelfnet.ill import copyright
 from shelfnet.ill.model import (
     Citation,
@@ -89,7 +88,6 @@ ROUTING = "routing"
 """Who history says made the moves routing rules made."""
 COPYRIGHT = "copyright"
 """Who history says held a request for copyright clearance."""
-_WRITE = "shelfnet_ill_write"
 """Execution option marking the engine whose SQLite transactions begin IMMEDIATE."""
 
 Clock = Callable[[], datetime]
@@ -195,7 +193,7 @@ def open_ill_store(
     moves routing makes before it calls a chain a loop; ``token``: makes feed tokens."""
     location = str(location)
     try:
-        engine = _engine(location)
+        engine = open_engine(location)
     except SQLAlchemyError as exc:
         raise IllStoreError(str(exc)) from exc
     try:
@@ -213,40 +211,6 @@ def open_ill_store(
         max_hops=max_hops,
         token=token,
     )
-
-
-def _engine(location: str) -> Engine:
-    if not is_database_url(location):
-        path = Path(location)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return _sqlite_engine(URL.create("sqlite", database=str(path)))
-    url = make_url(location)
-    if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(url)
-    return create_engine(url.set(drivername="postgresql+psycopg"), pool_pre_ping=True)
-
-
-def _sqlite_engine(url: URL) -> Engine:
-    engine = create_engine(url)
-
-    @event.listens_for(engine, "connect")
-    def pragmas(dbapi_connection: Any, _record: object) -> None:
-        # The driver's own transaction handling is off: "begin" below says BEGIN itself.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA busy_timeout = 30000")
-        if url.database and url.database != ":memory:":
-            cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def begin(connection: Connection) -> None:
-        # A writer takes the write lock before it reads what it will change.
-        immediate = connection.get_execution_options().get(_WRITE, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-    return engine
 
 
 def _migrate(engine: Engine) -> None:
@@ -292,9 +256,7 @@ class IllStore:
         self.max_hops = max_hops
         self._engine = engine
         self._reads = sessionmaker(engine, expire_on_commit=False)
-        self._writes = sessionmaker(
-            engine.execution_options(**{_WRITE: True}), expire_on_commit=False
-        )
+        self._writes = sessionmaker(write_engine(engine), expire_on_commit=False)
         self._clock = clock
         self._token = token
 
@@ -308,7 +270,7 @@ class IllStore:
         """The engine for transactions that will write: on SQLite they take the write lock
         when they begin (BEGIN IMMEDIATE), so two writers wait for each other instead of one
         failing at once with "database is locked" when its read lock cannot be upgraded."""
-        return self._engine.execution_options(**{_WRITE: True})
+        return write_engine(self._engine)
 
     def close(self) -> None:
         self._engine.dispose()

@@ -29,7 +29,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
-from shelfnet.directory.store import is_database_url
+from shelfnet.database import is_database_url
 from shelfnet.ill.delivery.documents import (
     Direction,
     Document,

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from shelfnet.directory.store import DirectoryStore, is_database_url, open_store
+from shelfnet.database import is_database_url
+from shelfnet.directory.store import DirectoryStore, open_store
 
 _Result = TypeVar("_Result")
 

@@ -42,7 +42,7 @@ from shelfnet.ill.protocols.isoill.ports import ISOILL_PORT
 from shelfnet.ill.protocols.isoill.protocol import Transaction as ProtocolState
 from shelfnet.ill.protocols.isoill.protocol import TransactionKey, transaction_key
 from shelfnet.ill.protocols.isoill.states import Role, State
-from shelfnet.ill.store import _WRITE, IllStore
+from shelfnet.ill.store import IllStore
 
 PROTOCOL = "isoill"
 
@@ -138,7 +138,7 @@ class IsoIllAdapter:
         self.settings = settings
         self.our_id = a.SystemId(settings.symbol)
         self._reads = sessionmaker(store.engine, expire_on_commit=False)
-        writer = store.engine.execution_options(**{_WRITE: True})
+        writer = store.write_engine
         self._writes = sessionmaker(writer, expire_on_commit=False)
 
     @contextmanager

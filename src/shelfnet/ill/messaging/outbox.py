@@ -48,7 +48,6 @@ from shelfnet.ill.messaging.settings import MessagingSettings
 from shelfnet.ill.model import PartnerProtocol, ProcessType, RequestType
 from shelfnet.ill.notices.outbox import _insert, _inserted, _rowcount
 from shelfnet.ill.store import (
-    _WRITE,
     IllStore,
     IllStoreError,
     UnknownRecord,
@@ -91,7 +90,7 @@ class MessageOutbox:
         self.adapters = adapters
         self.settle = settle
         self._reads = sessionmaker(store.engine, expire_on_commit=False)
-        writer = store.engine.execution_options(**{_WRITE: True})
+        writer = store.write_engine
         self._writes = sessionmaker(writer, expire_on_commit=False)
         self._clock = clock
 
