@@ -222,17 +222,22 @@ def zip_evidence(path: Path, scanned: ZipScan | None = None) -> str | None:
     return scan.evidence
 
 
+_RECORDS = {
+    ZIP_LOCAL[2:]: ("local file", (4, 8, 26)),
+    ZIP_CENTRAL[2:]: ("central directory", (6, 10, 28)),
+}
+"""What follows ``PK`` in each record's signature: its name, and the offsets of its
+version-needed, compression method and file name length."""
+
+
 def _zip_record(data: bytes) -> tuple[int, str] | None:
-    # offsets of version-needed, compression method and file name length in each record
-    for signature, name, fields in (
-        (ZIP_LOCAL, "local file", (4, 8, 26)),
-        (ZIP_CENTRAL, "central directory", (6, 10, 28)),
-    ):
-        at = data.find(signature)
-        while at != -1:
-            if _plausible(data, at, *fields):
-                return at, name
-            at = data.find(signature, at + 1)
+    # One pass for both signatures: find their common "PK", then look at the next two bytes.
+    at = data.find(b"PK")
+    while at != -1:
+        found = _RECORDS.get(data[at + 2 : at + 4])
+        if found is not None and _plausible(data, at, *found[1]):
+            return at, found[0]
+        at = data.find(b"PK", at + 1)
     return None
 
 
