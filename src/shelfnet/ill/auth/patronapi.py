@@ -20,7 +20,6 @@ before any request, since servers and proxies decode ``%2F`` back into a path se
 from __future__ import annotations
 
 import re
-import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -29,6 +28,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from shelfnet.ill.auth import http
 from shelfnet.ill.auth.base import (
     AccountBlocked,
     Endpoint,
@@ -140,15 +140,6 @@ class PatronApiSettings:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"base_url: expected http(s)://host:port, not {self.base_url!r}")
 
-    @property
-    def host(self) -> str:
-        return urlsplit(self.base_url).hostname or ""
-
-    @property
-    def port(self) -> int:
-        parts = urlsplit(self.base_url)
-        return parts.port or (443 if parts.scheme == "https" else 80)
-
 
 class PatronApiProvider:
     """Barcode + PIN sign-in through III PatronAPI (``pintest``, then ``dump``)."""
@@ -170,8 +161,7 @@ class PatronApiProvider:
 
     def ports(self) -> list[Endpoint]:
         s = self.settings
-        protocol = f"tcp ({urlsplit(s.base_url).scheme})"
-        return [Endpoint(s.host, s.port, protocol, f"ILL sign-in: PatronAPI {s.name!r}")]
+        return [http.endpoint(s.base_url, f"ILL sign-in: PatronAPI {s.name!r}")]
 
     async def authenticate(self, username: str, password: str) -> Identity:
         check_input(username, password)
@@ -196,15 +186,12 @@ class PatronApiProvider:
 
     def _client(self) -> httpx.AsyncClient:
         s = self.settings
-        verify: bool | ssl.SSLContext = s.verify
-        if s.verify and s.ca_file:
-            verify = ssl.create_default_context(cafile=s.ca_file)
-        return httpx.AsyncClient(
-            base_url=s.base_url.rstrip("/") + "/PATRONAPI/",
-            timeout=httpx.Timeout(s.timeout),
-            verify=verify,
+        return http.client(
+            s.base_url.rstrip("/") + "/PATRONAPI/",
+            verify=s.verify,
+            ca_file=s.ca_file,
+            timeout=s.timeout,
             transport=self._transport,
-            follow_redirects=False,
         )
 
     async def _get(self, client: httpx.AsyncClient, path: str) -> PatronApiRecord:

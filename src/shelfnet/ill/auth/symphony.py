@@ -18,7 +18,6 @@ Field names beyond these are assumptions, see docs/ill-auth.md.
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -27,6 +26,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from shelfnet.ill.auth import http
 from shelfnet.ill.auth.base import (
     AccountBlocked,
     Endpoint,
@@ -76,15 +76,6 @@ class SymphonySettings:
         if not self.client_id:
             raise ValueError("client_id: required (the x-sirs-clientID Symphony issued)")
 
-    @property
-    def host(self) -> str:
-        return urlsplit(self.base_url).hostname or ""
-
-    @property
-    def port(self) -> int:
-        parts = urlsplit(self.base_url)
-        return parts.port or (443 if parts.scheme == "https" else 80)
-
 
 class SymphonyProvider:
     """Barcode + PIN sign-in through Symphony Web Services."""
@@ -106,8 +97,7 @@ class SymphonyProvider:
 
     def ports(self) -> list[Endpoint]:
         s = self.settings
-        protocol = f"tcp ({urlsplit(s.base_url).scheme})"
-        return [Endpoint(s.host, s.port, protocol, f"ILL sign-in: Symphony {s.name!r}")]
+        return [http.endpoint(s.base_url, f"ILL sign-in: Symphony {s.name!r}")]
 
     async def authenticate(self, username: str, password: str) -> Identity:
         check_input(username, password)
@@ -122,15 +112,12 @@ class SymphonyProvider:
 
     def _client(self) -> httpx.AsyncClient:
         s = self.settings
-        verify: bool | ssl.SSLContext = s.verify
-        if s.verify and s.ca_file:
-            verify = ssl.create_default_context(cafile=s.ca_file)
-        return httpx.AsyncClient(
-            base_url=s.base_url.rstrip("/") + "/",
-            timeout=httpx.Timeout(s.timeout),
-            verify=verify,
+        return http.client(
+            s.base_url.rstrip("/") + "/",
+            verify=s.verify,
+            ca_file=s.ca_file,
+            timeout=s.timeout,
             transport=self._transport,
-            follow_redirects=False,
             headers={
                 "x-sirs-clientID": s.client_id,
                 "SD-Originating-App-Id": s.app_id,
