@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, Connection, make_url
 
 WRITE = "shelfnet_write"
@@ -69,3 +69,36 @@ def _sqlite_engine(url: URL, on_connect: Callable[[Any], None] | None) -> Engine
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def migrate(
+    engine: Engine,
+    migrations: Path,
+    version_table: str,
+    *,
+    foreign: Callable[[str, set[str]], str | None],
+    error: Callable[[str], Exception],
+) -> None:
+    """Bring the schema up to every head of the Alembic scripts in ``migrations``, keeping
+    its version in ``version_table`` (several stores may share one database). Raises
+    ``error(message)`` for a database that ``foreign(dialect, tables)`` says is not this
+    store's, or one made by a newer shelfnet (a revision these scripts do not know)."""
+    from alembic import command
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(migrations))
+    known = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+    with engine.begin() as connection:
+        refusal = foreign(engine.dialect.name, set(inspect(connection).get_table_names()))
+        if refusal is not None:
+            raise error(refusal)
+        context = MigrationContext.configure(connection, opts={"version_table": version_table})
+        newer = set(context.get_current_heads()) - known
+        if newer:
+            raise error(f"made by a newer shelfnet (schema revision {', '.join(sorted(newer))})")
+        config.attributes["connection"] = connection
+        # "heads": parts of a store may add their tables on branches of their own.
+        command.upgrade(config, "heads")

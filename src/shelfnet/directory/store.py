@@ -26,7 +26,6 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    inspect,
     or_,
     select,
     update,
@@ -34,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from shelfnet.database import open_engine
+from shelfnet.database import migrate, open_engine
 from shelfnet.directory.model import (
     Address,
     Authentication,
@@ -159,24 +158,13 @@ def open_store(location: str | os.PathLike[str], *, clock: Clock | None = None) 
 
 
 def _migrate(engine: Engine) -> None:
-    from alembic import command
-    from alembic.config import Config
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
+    migrate(engine, MIGRATIONS, VERSION_TABLE, foreign=_foreign, error=StoreError)
 
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    known = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
-    with engine.begin() as connection:
-        tables = set(inspect(connection).get_table_names())
-        if engine.dialect.name == "sqlite" and tables and VERSION_TABLE not in tables:
-            raise StoreError("not a shelfnet directory (it holds other tables)")
-        context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
-        newer = set(context.get_current_heads()) - known
-        if newer:
-            raise StoreError(f"made by a newer shelfnet (schema revision {', '.join(newer)})")
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+
+def _foreign(dialect: str, tables: set[str]) -> str | None:
+    if dialect == "sqlite" and tables and VERSION_TABLE not in tables:
+        return "not a shelfnet directory (it holds other tables)"
+    return None
 
 
 _LOAD = (

@@ -25,11 +25,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
-from sqlalchemy import Engine, Select, delete, func, inspect, or_, select
+from sqlalchemy import Engine, Select, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from shelfnet.database import open_engine, write_engine
+from shelfnet.database import migrate, open_engine, write_engine
 from shelfnet.ill import copyright
 from shelfnet.ill.model import (
     Citation,
@@ -214,25 +214,13 @@ def open_ill_store(
 
 
 def _migrate(engine: Engine) -> None:
-    from alembic import command
-    from alembic.config import Config
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
+    migrate(engine, MIGRATIONS, VERSION_TABLE, foreign=_foreign, error=IllStoreError)
 
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    known = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
-    with engine.begin() as connection:
-        tables = set(inspect(connection).get_table_names())
-        if "ill_transactions" in tables and VERSION_TABLE not in tables:
-            raise IllStoreError("not a shelfnet ILL store (its tables have no version)")
-        context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
-        newer = set(context.get_current_heads()) - known
-        if newer:
-            raise IllStoreError(f"made by a newer shelfnet (schema revision {', '.join(newer)})")
-        config.attributes["connection"] = connection
-        # "heads": parts of the ILL server may add their tables on branches of their own.
-        command.upgrade(config, "heads")
+
+def _foreign(_dialect: str, tables: set[str]) -> str | None:
+    if "ill_transactions" in tables and VERSION_TABLE not in tables:
+        return "not a shelfnet ILL store (its tables have no version)"
+    return None
 
 
 class IllStore:
