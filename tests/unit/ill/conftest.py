@@ -10,36 +10,18 @@ store       a fresh store, open
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from shelfnet.ill.store import IllStore, open_ill_store
-from tests.postgres import Cluster
+from tests.stores import STORES, Clock, store_location
 
 NewStore = Callable[[], IllStore]
-STORES = ("sqlite", "postgres")
 
 
 def fresh_location(kind: str, folder: Path, request: pytest.FixtureRequest) -> str:
-    if kind == "sqlite":
-        return str(folder / "ill.sqlite")
-    cluster: Cluster = request.getfixturevalue("postgres_cluster")
-    return cluster.create_database(prefix="ill")
-
-
-@dataclass
-class Clock:
-    now: datetime = field(default_factory=lambda: datetime(2024, 5, 1, 12, 0, tzinfo=UTC))
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def tick(self, seconds: float = 60) -> datetime:
-        self.now += timedelta(seconds=seconds)
-        return self.now
+    return store_location(kind, folder, request, "ill")
 
 
 @pytest.fixture(params=STORES)
