@@ -35,12 +35,12 @@ import httpx
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from shelfnet.ill import queues
 from shelfnet.ill.messaging.model import Message, MessageKind, MessageState, Outgoing, Rendered
 from shelfnet.ill.messaging.outbox import MessageOutbox, _values
 from shelfnet.ill.messaging.ports import NotApplicable, SendError
 from shelfnet.ill.messaging.settings import MessagingSettings
 from shelfnet.ill.model import Partner, ProcessType, RequestType, Transaction, TransactionDraft
-from shelfnet.ill.notices.outbox import _insert, _inserted
 from shelfnet.ill.protocols.iso18626.backend import store_callbacks, transaction_for
 from shelfnet.ill.protocols.iso18626.callbacks import Callbacks
 from shelfnet.ill.protocols.iso18626.client import (
@@ -478,7 +478,7 @@ class MessageLog:
             direction="out", state=MessageState.QUEUED.value, next_attempt=now,
         )  # fmt: skip
         with self._writing() as session:
-            _inserted(session.execute(_insert(session, MessageRow, values)))
+            queues.inserted(session.execute(queues.insert_once(session, MessageRow, values)))
 
     def queue_outgoing(self, transaction: Transaction, outgoing: Outgoing, key: str) -> None:
         with self._writing() as session:

@@ -31,9 +31,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from shelfnet.ill import queues
 from shelfnet.ill.messaging.mapping import outgoing_for
 from shelfnet.ill.messaging.model import (
     Direction,
@@ -46,7 +47,6 @@ from shelfnet.ill.messaging.model import (
 from shelfnet.ill.messaging.ports import Adapter, NotApplicable
 from shelfnet.ill.messaging.settings import MessagingSettings
 from shelfnet.ill.model import PartnerProtocol, ProcessType, RequestType
-from shelfnet.ill.notices.outbox import _insert, _inserted, _rowcount
 from shelfnet.ill.store import (
     IllStore,
     IllStoreError,
@@ -115,7 +115,9 @@ class MessageOutbox:
         with self.writing() as session:
             end = session.scalar(select(func.max(HistoryRow.id))) or 0
             session.execute(
-                _insert(session, MessageCursorRow, {"name": HISTORY_CURSOR, "position": end})
+                queues.insert_once(
+                    session, MessageCursorRow, {"name": HISTORY_CURSOR, "position": end}
+                )
             )
 
     def position(self) -> int | None:
@@ -224,7 +226,7 @@ class MessageOutbox:
             next_attempt=now,
             last_error=error[:2000],
         )
-        return _inserted(session.execute(_insert(session, MessageRow, values)))
+        return queues.inserted(session.execute(queues.insert_once(session, MessageRow, values)))
 
     # Incoming
 
@@ -253,7 +255,9 @@ class MessageOutbox:
             done=now,
             last_error=error,
         )
-        return bool(_inserted(session.execute(_insert(session, MessageRow, values))))
+        return bool(
+            queues.inserted(session.execute(queues.insert_once(session, MessageRow, values)))
+        )
 
     def seen(self, key: str) -> bool:
         with self._reading() as session:
@@ -264,23 +268,17 @@ class MessageOutbox:
     def claim(self, owner: str, *, limit: int, lease: timedelta) -> Claim:
         now = self._now()
         until = now + lease
-        query = (
-            select(MessageRow)
-            .where(
-                MessageRow.direction == Direction.OUT.value,
-                MessageRow.state == MessageState.QUEUED.value,
-                MessageRow.next_attempt <= now,
-                or_(MessageRow.lease_until.is_(None), MessageRow.lease_until <= now),
-            )
-            .order_by(MessageRow.next_attempt, MessageRow.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
         with self.writing() as session:
-            rows = list(session.scalars(query))
-            for row in rows:
-                row.lease_owner, row.lease_until = owner, until
-            session.flush()
+            rows = queues.claim_due(
+                session,
+                MessageRow,
+                queued=MessageState.QUEUED.value,
+                owner=owner,
+                now=now,
+                until=until,
+                limit=limit,
+                where=[MessageRow.direction == Direction.OUT.value],
+            )
             return Claim(owner, until, tuple(_message(row) for row in rows))
 
     def mark_sent(self, message_id: int, owner: str) -> bool:
@@ -302,7 +300,7 @@ class MessageOutbox:
                     last_error="",
                 )
             )
-            return bool(_rowcount(result))
+            return bool(queues.rowcount(result))
 
     def mark_failed(self, message_id: int, owner: str, error: str, *, permanent: bool) -> bool:
         """A try failed: the next try (``try_at_minutes``), or "sending failed" after the
@@ -332,14 +330,8 @@ class MessageOutbox:
             return True
 
     def release(self, owner: str, message_ids: list[int]) -> None:
-        if not message_ids:
-            return
         with self.writing() as session:
-            session.execute(
-                update(MessageRow)
-                .where(MessageRow.id.in_(message_ids), MessageRow.lease_owner == owner)
-                .values(lease_owner=None, lease_until=None)
-            )
+            queues.release(session, MessageRow, owner, message_ids)
 
     def resend(self, message_id: int) -> bool:
         """Staff's "Resend": a failed (or waiting) outgoing message is tried again now, with
@@ -355,7 +347,7 @@ class MessageOutbox:
                 )
                 .values(state=MessageState.QUEUED.value, next_attempt=now, attempts=0)
             )
-            return bool(_rowcount(result))
+            return bool(queues.rowcount(result))
 
     # Reading the log
 

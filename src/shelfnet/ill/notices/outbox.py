@@ -44,10 +44,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, inspect, or_, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from shelfnet.config import NoticeSettings
+from shelfnet.ill import queues
 from shelfnet.ill.model import RequestType
 from shelfnet.ill.notices.model import (
     DEFAULT_TEMPLATES,
@@ -151,11 +152,13 @@ class Outbox:
         with self._writing() as session:
             for template in DEFAULT_TEMPLATES:
                 values = _template_values(template, now, "shelfnet")
-                result = session.execute(_insert(session, NoticeTemplateRow, values))
-                added += _inserted(result)
+                result = session.execute(queues.insert_once(session, NoticeTemplateRow, values))
+                added += queues.inserted(result)
             end = session.scalar(select(func.max(HistoryRow.id))) or 0
             session.execute(
-                _insert(session, NoticeCursorRow, {"name": HISTORY_CURSOR, "position": end})
+                queues.insert_once(
+                    session, NoticeCursorRow, {"name": HISTORY_CURSOR, "position": end}
+                )
             )
         return added
 
@@ -205,7 +208,9 @@ class Outbox:
         template = NoticeTemplate(event, request_type, subject, _newlines(body))
         with self._writing() as session:
             values = _template_values(template, self._now(), by)
-            if not _inserted(session.execute(_insert(session, NoticeTemplateRow, values))):
+            if not queues.inserted(
+                session.execute(queues.insert_once(session, NoticeTemplateRow, values))
+            ):
                 raise TemplateProblem(
                     [f"There is a template for {template.event_name} ({request_type.value})."]
                 )
@@ -274,7 +279,7 @@ class Outbox:
             return 0
         facts = _facts(line, Status(line.to_status), reason(line.note))
         values = self._notice_values(template, facts, now, history_id=line.id)
-        return _inserted(session.execute(_insert(session, NoticeRow, values)))
+        return queues.inserted(session.execute(queues.insert_once(session, NoticeRow, values)))
 
     def schedule_overdue(self) -> int:
         """Queue reminders for loans checked out past their due date, once in every
@@ -305,7 +310,9 @@ class Outbox:
                 values = self._notice_values(
                     template, facts, now, due_date=line.due_date, overdue_round=overdue_round
                 )
-                queued += _inserted(session.execute(_insert(session, NoticeRow, values)))
+                queued += queues.inserted(
+                    session.execute(queues.insert_once(session, NoticeRow, values))
+                )
         return queued
 
     def _notice_values(
@@ -350,22 +357,16 @@ class Outbox:
         """Lease up to ``limit`` due notices to ``owner`` until now + ``lease``."""
         now = self._now()
         until = now + lease
-        query = (
-            select(NoticeRow)
-            .where(
-                NoticeRow.state == NoticeState.QUEUED.value,
-                NoticeRow.next_attempt <= now,
-                or_(NoticeRow.lease_until.is_(None), NoticeRow.lease_until <= now),
-            )
-            .order_by(NoticeRow.next_attempt, NoticeRow.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
         with self._writing() as session:
-            rows = list(session.scalars(query))
-            for row in rows:
-                row.lease_owner, row.lease_until = owner, until
-            session.flush()
+            rows = queues.claim_due(
+                session,
+                NoticeRow,
+                queued=NoticeState.QUEUED.value,
+                owner=owner,
+                now=now,
+                until=until,
+                limit=limit,
+            )
             return Claim(owner, until, tuple(_notice(row) for row in rows))
 
     def mark_sent(self, notice_id: int) -> bool:
@@ -384,7 +385,7 @@ class Outbox:
                     last_error="",
                 )
             )
-            return bool(_rowcount(result))
+            return bool(queues.rowcount(result))
 
     def mark_failed(self, notice_id: int, owner: str, error: str, *, permanent: bool) -> bool:
         """Sending failed: try again later (``retry_delay``), or never when ``permanent``.
@@ -413,14 +414,8 @@ class Outbox:
 
     def release(self, owner: str, notice_ids: list[int]) -> None:
         """Give back leased notices that were not tried."""
-        if not notice_ids:
-            return
         with self._writing() as session:
-            session.execute(
-                update(NoticeRow)
-                .where(NoticeRow.id.in_(notice_ids), NoticeRow.lease_owner == owner)
-                .values(lease_owner=None, lease_until=None)
-            )
+            queues.release(session, NoticeRow, owner, notice_ids)
 
     def retry_now(self, notice_id: int) -> bool:
         """Send a failed or waiting notice at the next round; False when it was sent or
@@ -435,7 +430,7 @@ class Outbox:
                 )
                 .values(state=NoticeState.QUEUED.value, next_attempt=now)
             )
-            return bool(_rowcount(result))
+            return bool(queues.rowcount(result))
 
     # Reading the outbox
 
@@ -481,21 +476,6 @@ class Outbox:
 # Queries and rows
 
 
-def _insert(session: Session, table: type[Any], values: dict[str, Any]) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING the key: a row some other scanner wrote
-    already is done (the INSERT returns nothing)."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        statement: Any = pg_insert(table)
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        statement = sqlite_insert(table)
-    key = inspect(table).primary_key[0]
-    return statement.values(**values).on_conflict_do_nothing().returning(key)
-
-
 def _move_cursor(session: Session, position: int) -> None:
     """Forward only: another scanner may have moved it further already."""
     session.execute(
@@ -503,16 +483,6 @@ def _move_cursor(session: Session, position: int) -> None:
         .where(NoticeCursorRow.name == HISTORY_CURSOR, NoticeCursorRow.position < position)
         .values(position=position)
     )
-
-
-def _rowcount(result: Any) -> int:
-    count: int = result.rowcount
-    return count
-
-
-def _inserted(result: Any) -> int:
-    """1 when the INSERT ... ON CONFLICT DO NOTHING wrote its row (it returns its key)."""
-    return 0 if result.first() is None else 1
 
 
 def _newlines(text: str) -> str:
